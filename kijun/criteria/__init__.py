@@ -1,0 +1,1 @@
+"""kijun.criteria: the engine. Pure Python: no database and no web imports."""

@@ -1,0 +1,320 @@
+"""The criterion model: criteria, versions, decision tables, rules and test cases.
+
+Plain frozen dataclasses: the model is data, validated once when it is built
+(`validate_criterion`), and shared by the YAML and DMN formats, the store and
+the engine. Rule cells keep their FEEL text; `kijun.criteria.compile` turns a
+table into an index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from kijun.criteria.errors import ModelError
+
+
+class ValueType(StrEnum):
+    """The types an input or output may have."""
+
+    NUMBER = "number"
+    STRING = "string"
+    BOOLEAN = "boolean"
+    DATE = "date"
+
+
+class HitPolicy(StrEnum):
+    UNIQUE = "UNIQUE"
+    ANY = "ANY"
+    PRIORITY = "PRIORITY"
+    FIRST = "FIRST"
+    RULE_ORDER = "RULE ORDER"
+    OUTPUT_ORDER = "OUTPUT ORDER"
+    COLLECT = "COLLECT"
+
+    @property
+    def single_hit(self) -> bool:
+        return self in _SINGLE_HIT
+
+
+_SINGLE_HIT = frozenset({HitPolicy.UNIQUE, HitPolicy.ANY, HitPolicy.PRIORITY, HitPolicy.FIRST})
+
+
+class Aggregation(StrEnum):
+    SUM = "SUM"
+    MIN = "MIN"
+    MAX = "MAX"
+    COUNT = "COUNT"
+
+
+class VersionStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+class _NoDefault:
+    """Marks an output without a default (distinct from a default of null)."""
+
+    _instance: _NoDefault | None = None
+
+    def __new__(cls) -> _NoDefault:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NO_DEFAULT"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NO_DEFAULT: Any = _NoDefault()
+
+
+@dataclass(frozen=True, slots=True)
+class InputClause:
+    """A typed input column. `name` is the fact (or upstream output) it reads."""
+
+    name: str
+    type: ValueType
+    allowed: tuple[Any, ...] | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutputClause:
+    """A typed output column; `allowed` also fixes PRIORITY / OUTPUT ORDER priority."""
+
+    name: str
+    type: ValueType
+    allowed: tuple[Any, ...] | None = None
+    default: Any = NO_DEFAULT
+    description: str | None = None
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not NO_DEFAULT
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One row: a FEEL unary test per input (in input order), a value per output."""
+
+    id: str
+    when: tuple[str, ...]
+    then: tuple[Any, ...]
+    basis: str | None = None
+    annotation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionTable:
+    name: str
+    hit_policy: HitPolicy
+    inputs: tuple[InputClause, ...]
+    outputs: tuple[OutputClause, ...]
+    rules: tuple[Rule, ...]
+    aggregation: Aggregation | None = None
+    description: str | None = None
+
+    def input_index(self, name: str) -> int:
+        for i, clause in enumerate(self.inputs):
+            if clause.name == name:
+                return i
+        raise KeyError(name)
+
+    def rule(self, rule_id: str) -> Rule:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """Immutable content in force from `effective_from` (施行日).
+
+    `effective_to` (廃止日) is exclusive: the first day the version is no longer
+    in force. Without it a version runs until the next version's 施行日.
+    """
+
+    number: int
+    effective_from: dt.date
+    decisions: tuple[DecisionTable, ...]
+    effective_to: dt.date | None = None
+    status: VersionStatus = VersionStatus.PUBLISHED
+    note: str | None = None
+
+    def decision(self, name: str) -> DecisionTable:
+        for d in self.decisions:
+            if d.name == name:
+                return d
+        known = ", ".join(d.name for d in self.decisions)
+        raise KeyError(f"no decision named {name!r} in version {self.number} (known: {known})")
+
+
+@dataclass(frozen=True, slots=True)
+class TestCase:
+    """An expected outcome. `expect_exception` means no rule may decide it."""
+
+    name: str
+    input: Mapping[str, Any]
+    expect: Mapping[str, Any] = field(default_factory=dict)
+    on: dt.date | None = None
+    decision: str | None = None
+    expect_exception: bool = False
+    expect_rules: tuple[str, ...] | None = None
+
+    __test__ = False  # not a pytest class
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """判断基準: a named decision with versions, owned by a department (担当課)."""
+
+    id: str
+    name: str
+    versions: tuple[Version, ...]
+    department: str | None = None
+    description: str | None = None
+    basis: str | None = None
+    tests: tuple[TestCase, ...] = ()
+
+    def version(self, number: int) -> Version:
+        for v in self.versions:
+            if v.number == number:
+                return v
+        raise KeyError(f"criterion {self.id!r} has no version {number}")
+
+    def in_force(self) -> list[tuple[Version, dt.date, dt.date | None]]:
+        """Non-draft versions with the period each is in force, oldest first."""
+        live = sorted(
+            (v for v in self.versions if v.status is not VersionStatus.DRAFT),
+            key=lambda v: v.effective_from,
+        )
+        periods: list[tuple[Version, dt.date, dt.date | None]] = []
+        for i, v in enumerate(live):
+            nxt = live[i + 1].effective_from if i + 1 < len(live) else None
+            end = v.effective_to
+            if end is None or (nxt is not None and nxt < end):
+                end = nxt if end is None else end
+            periods.append((v, v.effective_from, end))
+        return periods
+
+    def version_on(self, on: dt.date) -> Version | None:
+        """The published (or retired) version in force on `on`, if any."""
+        found: Version | None = None
+        for v, start, end in self.in_force():
+            if start <= on and (end is None or on < end):
+                found = v
+        return found
+
+
+def validate_criterion(criterion: Criterion) -> None:
+    """Refuse structurally invalid criteria with a message naming the field."""
+    if not criterion.id or not criterion.name:
+        raise ModelError("criterion needs an id and a name", field="id")
+    numbers = [v.number for v in criterion.versions]
+    if len(set(numbers)) != len(numbers):
+        raise ModelError(f"criterion {criterion.id!r}: version numbers repeat: {numbers}",
+                         field="versions")
+    _check_overlaps(criterion)
+    for v in criterion.versions:
+        _validate_version(criterion.id, v)
+
+
+def _check_overlaps(criterion: Criterion) -> None:
+    live = sorted(
+        (v for v in criterion.versions if v.status is not VersionStatus.DRAFT),
+        key=lambda v: v.effective_from,
+    )
+    for v in live:
+        if v.effective_to is not None and v.effective_to <= v.effective_from:
+            raise ModelError(
+                f"criterion {criterion.id!r} version {v.number}: effective_to {v.effective_to} "
+                f"is not after effective_from {v.effective_from}",
+                field=f"versions[{v.number}].effective_to",
+            )
+    for a, b in zip(live, live[1:], strict=False):
+        if a.effective_from == b.effective_from:
+            raise ModelError(
+                f"criterion {criterion.id!r}: versions {a.number} and {b.number} both take effect "
+                f"on {a.effective_from}; effective periods must not overlap",
+                field=f"versions[{b.number}].effective_from",
+            )
+        if a.effective_to is not None and a.effective_to > b.effective_from:
+            raise ModelError(
+                f"criterion {criterion.id!r}: version {a.number} ({a.effective_from} – "
+                f"{a.effective_to}) overlaps version {b.number} (from {b.effective_from}); "
+                "effective periods must not overlap",
+                field=f"versions[{a.number}].effective_to",
+            )
+
+
+def _validate_version(criterion_id: str, version: Version) -> None:
+    where = f"criterion {criterion_id!r} version {version.number}"
+    if not version.decisions:
+        raise ModelError(f"{where}: a version needs at least one decision", field="decisions")
+    names = [d.name for d in version.decisions]
+    if len(set(names)) != len(names):
+        raise ModelError(f"{where}: decision names repeat: {names}", field="decisions")
+    for d in version.decisions:
+        _validate_table(f"{where} decision {d.name!r}", d)
+
+
+def _validate_table(where: str, table: DecisionTable) -> None:
+    if not table.inputs and not table.rules:
+        raise ModelError(f"{where}: a decision table needs inputs and rules", field="inputs")
+    if not table.outputs:
+        raise ModelError(f"{where}: a decision table needs at least one output", field="outputs")
+    for kind, clauses in (("input", table.inputs), ("output", table.outputs)):
+        seen = [c.name for c in clauses]
+        if len(set(seen)) != len(seen):
+            raise ModelError(f"{where}: {kind} names repeat: {seen}", field=f"{kind}s")
+    if table.aggregation is not None:
+        if table.hit_policy is not HitPolicy.COLLECT:
+            raise ModelError(
+                f"{where}: aggregation {table.aggregation} is only allowed with COLLECT",
+                field="aggregation",
+            )
+        if len(table.outputs) != 1:
+            raise ModelError(
+                f"{where}: COLLECT {table.aggregation} needs exactly one output", field="outputs"
+            )
+        if table.aggregation is not Aggregation.COUNT and table.outputs[0].type not in (
+            ValueType.NUMBER,
+            ValueType.DATE,
+        ):
+            if table.aggregation is Aggregation.SUM or table.outputs[0].type is ValueType.BOOLEAN:
+                raise ModelError(
+                    f"{where}: COLLECT {table.aggregation} needs a number output",
+                    field="outputs",
+                )
+    if table.hit_policy in (HitPolicy.PRIORITY, HitPolicy.OUTPUT_ORDER) and not any(
+        o.allowed for o in table.outputs
+    ):
+        raise ModelError(
+            f"{where}: {table.hit_policy} needs allowed values on an output (they set the "
+            "priority)",
+            field="outputs",
+        )
+    ids = [r.id for r in table.rules]
+    if len(set(ids)) != len(ids):
+        raise ModelError(f"{where}: rule ids repeat: {ids}", field="rules")
+    for r in table.rules:
+        if len(r.when) != len(table.inputs):
+            raise ModelError(
+                f"{where} rule {r.id}: {len(r.when)} input entries for {len(table.inputs)} inputs",
+                field=f"rules[{r.id}].when",
+            )
+        if len(r.then) != len(table.outputs):
+            raise ModelError(
+                f"{where} rule {r.id}: {len(r.then)} output entries for "
+                f"{len(table.outputs)} outputs",
+                field=f"rules[{r.id}].then",
+            )
