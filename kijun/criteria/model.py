@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import pairwise
 from typing import Any
 
 from kijun.criteria.errors import ModelError
@@ -240,7 +241,7 @@ def _check_overlaps(criterion: Criterion) -> None:
                 f"is not after effective_from {v.effective_from}",
                 field=f"versions[{v.number}].effective_to",
             )
-    for a, b in zip(live, live[1:], strict=False):
+    for a, b in pairwise(live):
         if a.effective_from == b.effective_from:
             raise ModelError(
                 f"criterion {criterion.id!r}: versions {a.number} and {b.number} both take effect "
@@ -286,15 +287,17 @@ def _validate_table(where: str, table: DecisionTable) -> None:
             raise ModelError(
                 f"{where}: COLLECT {table.aggregation} needs exactly one output", field="outputs"
             )
-        if table.aggregation is not Aggregation.COUNT and table.outputs[0].type not in (
-            ValueType.NUMBER,
-            ValueType.DATE,
-        ):
-            if table.aggregation is Aggregation.SUM or table.outputs[0].type is ValueType.BOOLEAN:
-                raise ModelError(
-                    f"{where}: COLLECT {table.aggregation} needs a number output",
-                    field="outputs",
-                )
+        out_type = table.outputs[0].type
+        sums_non_number = table.aggregation is Aggregation.SUM and out_type is not ValueType.NUMBER
+        orders_boolean = (
+            table.aggregation in (Aggregation.MIN, Aggregation.MAX)
+            and out_type is ValueType.BOOLEAN
+        )
+        if sums_non_number or orders_boolean:
+            raise ModelError(
+                f"{where}: COLLECT {table.aggregation} cannot aggregate a {out_type} output",
+                field="outputs",
+            )
     if table.hit_policy in (HitPolicy.PRIORITY, HitPolicy.OUTPUT_ORDER) and not any(
         o.allowed for o in table.outputs
     ):

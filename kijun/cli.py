@@ -1,0 +1,411 @@
+"""The `kijun` command. Thin: every command calls into the packages below it.
+
+Data commands take `--json` and then print one JSON document on stdout.
+Exit codes: 0 ok, 1 error, 2 exception (no rule decided) or failed check.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, NoReturn
+
+import typer
+
+app = typer.Typer(
+    name="kijun",
+    help="kijun: decision criteria (判断基準) as data — decide, test, store, serve.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+criteria_app = typer.Typer(help="Criteria stored in the database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.add_typer(criteria_app, name="criteria")
+
+
+def emit(data: Any) -> None:
+    """Print one JSON document (UTF-8, Japanese kept readable)."""
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def fail(message: str, *, as_json: bool, code: int = 1, kind: str = "error") -> NoReturn:
+    if as_json:
+        emit({"error": {"kind": kind, "message": message}})
+    else:
+        typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command("decide")
+def decide_command(
+    path: str = typer.Argument(..., help="A criterion file (kijun YAML)."),
+    input_json: str = typer.Option(..., "--input", "-i", help="Facts as a JSON object."),
+    on: str | None = typer.Option(None, "--on", help="Decide as of this date (default today)."),
+    decision: str | None = typer.Option(None, "--decision", "-d", help="Decision to answer."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Decide one case: outputs, matched rules, 根拠, version and trace.
+
+    Exit code 2 when no rule decides the case (an exception), 1 on an error.
+    """
+    from kijun.criteria.decide import decide
+    from kijun.criteria.errors import CriteriaError
+    from kijun.criteria.formats.yaml import load_file
+
+    try:
+        facts = json.loads(input_json)
+    except json.JSONDecodeError as e:
+        fail(f"--input is not valid JSON: {e.msg} at column {e.colno}", as_json=as_json)
+    if not isinstance(facts, dict):
+        fail("--input must be a JSON object of facts", as_json=as_json)
+    try:
+        criterion = load_file(path)
+        result = decide(criterion, facts, on, decision=decision)
+    except CriteriaError as e:
+        fail(str(e), as_json=as_json)
+    data = result.to_dict()
+    if as_json:
+        emit(data)
+    else:
+        _print_result(data)
+    if not result.decided:
+        raise typer.Exit(2)
+
+
+def _print_result(data: dict[str, Any]) -> None:
+    v = data["version"]
+    typer.echo(f"{data['decision']} — version {v['number']} (施行日 {v['effective_from']})")
+    if data["status"] == "exception":
+        typer.echo(f"例外 exception: {data['exception']['message']}")
+        return
+    for name, value in data["outputs"].items():
+        typer.echo(f"  {name}: {value}")
+    for b in data["basis"]:
+        typer.echo(f"  根拠 [{b['decision']} {b['rule']}]: {b['basis'] or '(none)'}")
+
+
+@app.command("test")
+def test_command(
+    path: str = typer.Argument(..., help="A criterion file or a folder of them."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Run the test cases of a criterion (or of every criterion in a folder)."""
+    from kijun.criteria.errors import CriteriaError
+    from kijun.criteria.formats.yaml import load_path
+    from kijun.criteria.testing import run_tests
+
+    try:
+        criteria = load_path(path)
+    except CriteriaError as e:
+        fail(str(e), as_json=as_json)
+    report = run_tests(criteria)
+    if as_json:
+        emit(report.to_dict())
+    else:
+        for case in report.cases:
+            if not case.passed:
+                typer.echo(f"FAIL {case.criterion} / {case.name} (on {case.on}): {case.message}")
+                typer.echo(f"     expected {json.dumps(case.expected, ensure_ascii=False)}")
+                typer.echo(f"     actual   {json.dumps(case.actual, ensure_ascii=False)}")
+        typer.echo(f"{report.passed} passed, {report.failed} failed")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+# -- the database: kijun.store ---------------------------------------------------------------
+
+_DB_URL_HELP = "Database URL (default: $KIJUN_DATABASE_URL, else sqlite:///./var/kijun.db)."
+
+
+def _default_actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name, e.g. in a container
+        return "cli"
+
+
+def _parse_day(text: str | None, option: str, *, as_json: bool) -> Any:
+    import datetime as dt
+
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} must be a date like 2026-04-01", as_json=as_json)
+
+
+@db_app.command("upgrade")
+def db_upgrade_command(
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Migrate the database to the newest schema (creates it when new)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from kijun.store import db
+
+    try:
+        revision = db.upgrade(database_url)
+    except DBAPIError as e:
+        fail(db.describe_db_error(e), as_json=as_json)
+    where = db.display_url(database_url)
+    if as_json:
+        emit({"database": where, "revision": revision, "head": db.head_revision()})
+    else:
+        typer.echo(f"{where}: at revision {revision} (head)")
+
+
+@app.command("load")
+def load_command(
+    path: str = typer.Argument(..., help="A criterion YAML file or a folder of them."),
+    actor: str | None = typer.Option(None, "--actor", help="Who loads (for the audit log)."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Store every criterion under PATH in the database, all or nothing.
+
+    New versions are added, drafts updated; a published version whose content
+    changed is refused (add a new version instead).
+    """
+    from kijun.criteria.errors import CriteriaError
+    from kijun.criteria.formats.yaml import load_path
+    from kijun.store import StoreError, open_session, save_criterion
+
+    who = actor or _default_actor()
+    try:
+        criteria = load_path(path)
+        if not criteria:
+            fail(f"no criterion files under {path}", as_json=as_json)
+        with open_session(database_url) as session:
+            reports = [save_criterion(session, c, actor=who) for c in criteria]
+    except (CriteriaError, StoreError) as e:
+        fail(str(e), as_json=as_json)
+    except OSError as e:
+        fail(f"{e.filename or path}: {e.strerror or e}", as_json=as_json)
+    if as_json:
+        emit({"loaded": [r.to_dict() for r in reports]})
+        return
+    for r in reports:
+        parts = [f"{k} {', '.join(map(str, v))}" for k, v in r.to_dict()["versions"].items() if v]
+        typer.echo(f"{r.criterion_id}: {r.criterion}; versions {'; '.join(parts) or 'none'}")
+    changed = sum(1 for r in reports if r.changed)
+    typer.echo(f"{len(reports)} criteria loaded, {changed} changed")
+
+
+@criteria_app.command("list")
+def criteria_list_command(
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List stored criteria with the version in force today."""
+    from kijun.store import StoreError, list_criteria, open_session
+
+    try:
+        with open_session(database_url) as session:
+            summaries = list_criteria(session)
+    except StoreError as e:
+        fail(str(e), as_json=as_json)
+    if as_json:
+        emit({"criteria": [s.to_dict() for s in summaries]})
+        return
+    for s in summaries:
+        current = (
+            f"version {s.current_version} (施行日 {s.current_effective_from})"
+            if s.current_version is not None
+            else "no version in force"
+        )
+        typer.echo(
+            f"{s.id}\t{s.name}\t{s.department or '-'}\t{current}\t{s.version_count} versions"
+        )
+    if not summaries:
+        typer.echo("no criteria stored: `kijun load PATH` adds some")
+
+
+@criteria_app.command("show")
+def criteria_show_command(
+    criterion_id: str = typer.Argument(..., metavar="ID", help="The criterion's id."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show a stored criterion: its versions, their status and content hash, its tests."""
+    from kijun.criteria.serial import criterion_to_dict
+    from kijun.store import NotFoundError, StoreError, get_criterion, list_versions, open_session
+
+    try:
+        with open_session(database_url) as session:
+            criterion = get_criterion(session, criterion_id)
+            meta = {v.number: v.to_dict() for v in list_versions(session, criterion_id)}
+    except StoreError as e:
+        kind = "not_found" if isinstance(e, NotFoundError) else "error"
+        fail(str(e), as_json=as_json, kind=kind)
+    data = criterion_to_dict(criterion)
+    for v in data["versions"]:
+        stored = meta[v["number"]]
+        v.update({k: stored[k] for k in ("content_hash", "created_at", "published_at")})
+    if as_json:
+        emit(data)
+        return
+    typer.echo(f"{criterion.id}: {criterion.name} ({criterion.department or '-'})")
+    if criterion.basis:
+        typer.echo(f"  根拠 {criterion.basis}")
+    for v in data["versions"]:
+        end = v["effective_to"] or "…"
+        tables = ", ".join(f"{d['name']} ({len(d['rules'])} rules)" for d in v["decisions"])
+        typer.echo(
+            f"  version {v['number']} {v['status']:<9} {v['effective_from']} – {end}  "
+            f"{tables}  sha256 {v['content_hash'][:12]}"
+        )
+    typer.echo(f"  {len(criterion.tests)} test cases")
+
+
+@criteria_app.command("publish")
+def criteria_publish_command(
+    criterion_id: str = typer.Argument(..., metavar="ID", help="The criterion's id."),
+    number: int = typer.Argument(..., help="The draft version's number."),
+    effective_from: str | None = typer.Option(
+        None, "--effective-from", help="施行日 to publish with (default: the draft's)."
+    ),
+    actor: str | None = typer.Option(None, "--actor", help="Who publishes (for the audit log)."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Publish a draft version; from then on its content cannot change."""
+    from kijun.criteria.errors import CriteriaError
+    from kijun.store import StoreError, open_session, publish_version
+
+    start = _parse_day(effective_from, "--effective-from", as_json=as_json)
+    try:
+        with open_session(database_url) as session:
+            summary = publish_version(
+                session, criterion_id, number, actor=actor or _default_actor(),
+                effective_from=start,
+            )
+    except (StoreError, CriteriaError) as e:
+        fail(str(e), as_json=as_json)
+    if as_json:
+        emit(summary.to_dict())
+    else:
+        typer.echo(f"{criterion_id} version {number} published, 施行日 {summary.effective_from}")
+
+
+@criteria_app.command("retire")
+def criteria_retire_command(
+    criterion_id: str = typer.Argument(..., metavar="ID", help="The criterion's id."),
+    number: int = typer.Argument(..., help="The published version's number."),
+    effective_to: str | None = typer.Option(
+        None, "--effective-to", help="廃止日: the first day no longer in force."
+    ),
+    actor: str | None = typer.Option(None, "--actor", help="Who retires (for the audit log)."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Retire a published version (it still decides the dates it was in force)."""
+    from kijun.criteria.errors import CriteriaError
+    from kijun.store import StoreError, open_session, retire_version
+
+    end = _parse_day(effective_to, "--effective-to", as_json=as_json)
+    try:
+        with open_session(database_url) as session:
+            summary = retire_version(
+                session, criterion_id, number, actor=actor or _default_actor(), effective_to=end
+            )
+    except (StoreError, CriteriaError) as e:
+        fail(str(e), as_json=as_json)
+    if as_json:
+        emit(summary.to_dict())
+    else:
+        typer.echo(f"{criterion_id} version {number} retired")
+
+
+@audit_app.command("verify")
+def audit_verify_command(
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Check the audit log's hash chain. Exit code 1 names each broken entry."""
+    from kijun.store import StoreError, open_session
+    from kijun.store.audit import verify
+
+    try:
+        with open_session(database_url) as session:
+            report = verify(session)
+    except StoreError as e:
+        fail(str(e), as_json=as_json)
+    if as_json:
+        emit(report.to_dict())
+    elif report.ok:
+        typer.echo(f"audit log intact: {report.entries} entries, head at entry {report.head_seq}")
+    else:
+        for p in report.problems:
+            typer.echo(f"BROKEN ({p.kind}): {p.message}", err=True)
+        typer.echo(
+            f"audit log broken: {len(report.problems)} problems in {report.entries} entries",
+            err=True,
+        )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("list")
+def audit_list_command(
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="How many entries, newest first."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show the newest audit log entries."""
+    from kijun.store import StoreError, open_session
+    from kijun.store.audit import list_entries
+
+    try:
+        with open_session(database_url) as session:
+            entries = list_entries(session, limit=limit)
+    except StoreError as e:
+        fail(str(e), as_json=as_json)
+    if as_json:
+        emit({"entries": [entry.to_dict() for entry in entries]})
+        return
+    for entry in entries:
+        row = entry.to_dict()
+        detail = json.dumps(entry.detail, ensure_ascii=False, sort_keys=True)
+        typer.echo("\t".join(str(row[k]) for k in ("seq", "at", "actor", "action", "target"))
+                   + f"\t{detail}")
+
+
+@app.command("serve")
+def serve_command(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+) -> None:
+    """Serve the web app (Japanese UI and JSON API) with uvicorn."""
+    import uvicorn
+    from sqlalchemy.exc import DBAPIError
+
+    from kijun.store import StoreError, db
+    from kijun.web.app import create_app
+
+    engine = db.make_engine(database_url)
+    try:
+        db.check_schema(engine)
+    except DBAPIError as e:
+        fail(db.describe_db_error(e), as_json=False)
+    except StoreError as e:
+        fail(str(e), as_json=False)
+    finally:
+        engine.dispose()
+    typer.echo(f"kijun: serving {db.display_url(database_url)} on http://{host}:{port}/")
+    uvicorn.run(create_app(database_url), host=host, port=port, server_header=False)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
