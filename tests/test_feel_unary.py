@@ -424,7 +424,7 @@ def test_names_read_from_env() -> None:
         ("< [1, 2]", N, "is a list"),
         ('? > "a"', N, "compares a number with a string; expected a number"),
         ("[[1, 2], 3]", N, "[1, 2] is a list; expected a number"),
-        ("[[1]..5]", N, "[1] is a list; expected a number"),
+        ("[[1]..5]", N, "a list has no order"),
         ('not("x")', N, '"x" is a string; expected a number'),
         ("5 and true", B, "'and' needs booleans"),
         ('-"a"', N, "negates a string"),

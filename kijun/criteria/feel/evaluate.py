@@ -65,13 +65,17 @@ class ExpressionCompiler:
     """Compiles the expressions of one FEEL text.
 
     `input_type` is the static type of `?` (None: unknown); `subject` opens
-    every type-error message (e.g. "unary test '< 5' on a string input").
+    every type-error message (e.g. "unary test '< 5' on a string input") and
+    `expected`, if given, closes it (e.g. "a string").
     """
 
-    def __init__(self, text: str, *, input_type: str | None, subject: str) -> None:
+    def __init__(
+        self, text: str, *, input_type: str | None, subject: str, expected: str | None = None
+    ) -> None:
         self.text = text
         self.input_type = input_type
         self.subject = subject
+        self.expected = expected
         #: names read from the environment (everything but `?` and functions)
         self.names: set[str] = set()
         self._line_starts: list[int] | None = None
@@ -81,8 +85,11 @@ class ExpressionCompiler:
     def source(self, node: ast.Node) -> str:
         return self.text[node.start : node.end]
 
-    def clash(self, detail: str) -> NoReturn:
-        raise FeelTypeError(f"{self.subject}: {detail}")
+    def clash(self, detail: str, expected: str | None = None) -> NoReturn:
+        expected = expected or self.expected
+        raise FeelTypeError(
+            f"{self.subject}: {detail}" + (f"; expected {expected}" if expected else "")
+        )
 
     def syntax_error(
         self, node: ast.Node, message: str, expected: tuple[str, ...] = ()

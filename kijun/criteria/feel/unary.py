@@ -26,7 +26,7 @@ import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from kijun.criteria.feel import ast
 from kijun.criteria.feel import values as fv
@@ -82,6 +82,7 @@ def compile_unary_tests(text: str, type: ValueType) -> UnaryTest:
     Raises FeelSyntaxError when the text does not parse (or calls an unknown
     function) and FeelTypeError when a test can never hold for `type`.
     """
+    type = ValueType(type)
     tree = parse_unary_tests(text)
     if tree.is_any:
         return UnaryTest(text, type, tree, True, Region.any(type), frozenset(), _match_any)
@@ -152,25 +153,31 @@ class _UnaryCompiler:
         self.type = type
         self.tag = type.value  # FEEL's name for the type, as in values.NUMBER
         self.expressions = ExpressionCompiler(
-            text, input_type=self.tag, subject=f"unary test {text!r} on {a_type(self.tag)} input"
+            text,
+            input_type=self.tag,
+            subject=f"unary test {text!r} on {a_type(self.tag)} input",
+            expected=a_type(self.tag),
         )
         self.all, self.nothing, self.null = _base_regions(type)
 
-    def clash(self, detail: str) -> None:
-        self.expressions.clash(f"{detail}; expected {a_type(self.tag)}")
+    def clash(self, detail: str) -> NoReturn:
+        self.expressions.clash(detail)
 
-    def check_value(self, node: ast.Node, value: Any) -> None:
-        """A constant the input is compared with must be of the input's type (or null)."""
+    def check_value(self, node: ast.Node, value: Any, *, inside: bool = False) -> None:
+        """A constant the input is compared with must be of the input's type (or null).
+
+        A list or range may hold such values (`inside` them nothing but values).
+        """
         t = fv.type_of(value)
-        if t == fv.LIST:
+        if t == fv.LIST and not inside:
             nodes = node.items if isinstance(node, ast.ListExpr) else (node,) * len(value)
             for item_node, item in zip(nodes, value, strict=True):
-                self.check_value(item_node, item)
-        elif t == fv.RANGE:
+                self.check_value(item_node, item, inside=isinstance(item, list))
+        elif t == fv.RANGE and not inside:
             self.check_order(node)
             lo, hi = (node.lo, node.hi) if isinstance(node, ast.Range) else (node, node)
-            self.check_value(lo, value.lo)
-            self.check_value(hi, value.hi)
+            self.check_value(lo, value.lo, inside=True)
+            self.check_value(hi, value.hi, inside=True)
         elif t != fv.NULL and t != self.tag:
             self.clash(f"{self.expressions.source(node)} is {a_type(t)}")
 
@@ -180,10 +187,9 @@ class _UnaryCompiler:
 
     def check_order(self, node: ast.Node) -> None:
         if self.tag == fv.BOOLEAN:
-            self.expressions.clash(
-                f"{self.expressions.source(node)!r}: booleans have no order; "
-                "expected true, false or null"
-            )
+            source = self.expressions.source(node)
+            where = "" if source == self.text else f"{source!r}: "
+            self.expressions.clash(f"{where}booleans have no order", "true, false or null")
 
     # -- positive tests -------------------------------------------------------
 
