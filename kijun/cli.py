@@ -1,7 +1,8 @@
 """The `kijun` command. Thin: every command calls into the packages below it.
 
 Data commands take `--json` and then print one JSON document on stdout.
-Exit codes: 0 ok, 1 error, 2 exception (no rule decided) or failed check.
+Exit codes: 0 ok; 1 an error, a failing test case or a broken audit chain;
+2 an exception outcome (no rule decides the case).
 """
 
 from __future__ import annotations
@@ -220,9 +221,8 @@ def criteria_list_command(
             if s.current_version is not None
             else "no version in force"
         )
-        typer.echo(
-            f"{s.id}\t{s.name}\t{s.department or '-'}\t{current}\t{s.version_count} versions"
-        )
+        count = f"{s.version_count} version{'' if s.version_count == 1 else 's'}"
+        typer.echo(f"{s.id}\t{s.name}\t{s.department or '-'}\t{current}\t{count}")
     if not summaries:
         typer.echo("no criteria stored: `kijun load PATH` adds some")
 
@@ -254,8 +254,11 @@ def criteria_show_command(
     typer.echo(f"{criterion.id}: {criterion.name} ({criterion.department or '-'})")
     if criterion.basis:
         typer.echo(f"  根拠 {criterion.basis}")
+    # The period a version is really in force: it also ends where the next one starts.
+    ends = {version.number: end for version, _, end in criterion.in_force()}
     for v in data["versions"]:
-        end = v["effective_to"] or "…"
+        in_force_to = ends.get(v["number"])
+        end = in_force_to.isoformat() if in_force_to else v["effective_to"] or "…"
         tables = ", ".join(f"{d['name']} ({len(d['rules'])} rules)" for d in v["decisions"])
         typer.echo(
             f"  version {v['number']} {v['status']:<9} {v['effective_from']} – {end}  "

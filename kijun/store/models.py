@@ -1,0 +1,178 @@
+"""SQLAlchemy 2 declarative models: the database schema.
+
+The schema is portable SQL (SQLite and PostgreSQL). Changing it means adding
+an Alembic revision under `kijun/store/migrations/versions/`;
+`tests/test_store.py` checks that the migrations and these models agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+#: Named constraints, so that later migrations can refer to them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+VERSION_STATUSES = ("draft", "published", "retired")
+DECISION_STATUSES = ("decided", "exception")
+
+#: The single row of `audit_head`.
+AUDIT_HEAD_ID = 1
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """An aware UTC datetime on every backend.
+
+    SQLite keeps no time zone, so values go in as naive UTC and come back
+    marked UTC; PostgreSQL stores `timestamptz`. Naive input is refused: a
+    local time silently taken for UTC would shift the audit chain's hashes.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store aware UTC datetimes only")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class CriterionRow(Base):
+    """判断基準: the criterion's identity and the parts shared by its versions."""
+
+    __tablename__ = "criteria"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    department: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    basis: Mapped[str | None] = mapped_column(Text)
+    #: test cases as `serial.test_case_to_dict` dicts
+    tests: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class VersionRow(Base):
+    """版: one version's content, frozen once published."""
+
+    __tablename__ = "criterion_versions"
+    __table_args__ = (
+        UniqueConstraint("criterion_id", "number"),
+        CheckConstraint(
+            "status IN ('draft', 'published', 'retired')", name="status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    criterion_id: Mapped[str] = mapped_column(ForeignKey("criteria.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    #: exclusive: the first day the version is no longer in force
+    effective_to: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    #: `serial.version_to_dict`; the columns above repeat parts of it for queries
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class DecisionRow(Base):
+    """判断: one decision made in the app, with the version it used, for replay.
+
+    `facts` may hold personal data: never log them or put them in the audit log.
+    """
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        # A decision must point at a stored version, or it could not be replayed.
+        ForeignKeyConstraint(
+            ["criterion_id", "version_number"],
+            ["criterion_versions.criterion_id", "criterion_versions.number"],
+        ),
+        CheckConstraint("status IN ('decided', 'exception')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    criterion_id: Mapped[str] = mapped_column(ForeignKey("criteria.id"), index=True)
+    version_number: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[str] = mapped_column(String(200))
+    on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    #: tagged JSON (`serial.to_json_value`) so Decimal and date replay exactly
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    outputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: ids of the matched rules, in hit order
+    matched: Mapped[list[Any]] = mapped_column(JSON)
+    actor: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class AuditEntryRow(Base):
+    """One entry of the hash-chained, append-only audit log (see `kijun.store.audit`)."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    target: Mapped[str] = mapped_column(String(300))
+    #: never personal data
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHeadRow(Base):
+    """The last entry's seq and hash, so that deleting the last entries is detected.
+
+    Exactly one row (id 1), created by the initial migration; appends lock it.
+    """
+
+    __tablename__ = "audit_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
