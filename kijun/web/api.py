@@ -1,0 +1,96 @@
+"""The JSON API: list criteria, read one, decide a case.
+
+Errors are `{"error": {"code", "message"}}` with 404 (unknown criterion) or
+422 (a fact missing or mistyped, no version in force, unknown decision, a
+broken hit policy). Messages name inputs, never their values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from kijun.criteria.decide import as_date, decide, version_in_force
+from kijun.criteria.errors import FactError, HitPolicyError, NoVersionError
+from kijun.criteria.serial import criterion_to_dict
+from kijun.store import get_criterion, list_criteria, record_decision
+from kijun.web.app import api_error, session_for
+from kijun.web.forms import decision_inputs
+
+router = APIRouter(prefix="/api", tags=["criteria"])
+
+API_ACTOR = "api"
+
+
+class DecideRequest(BaseModel):
+    """A case to decide."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    facts: dict[str, Any] = Field(description="Facts by input name, e.g. {\"定住\": true}.")
+    on: str | None = Field(
+        default=None,
+        description="Decide as of this date (YYYY-MM-DD; 和暦 also accepted). Default: today.",
+    )
+    decision: str | None = Field(
+        default=None, description="The decision to answer; default: the version's top decision."
+    )
+
+
+@router.get("/criteria")
+def api_criteria(request: Request, department: str | None = None) -> dict[str, Any]:
+    """Every stored criterion with the version in force today (filter by 担当課)."""
+    with session_for(request) as session:
+        summaries = list_criteria(session)
+    return {
+        "criteria": [
+            s.to_dict() for s in summaries if department is None or s.department == department
+        ]
+    }
+
+
+@router.get("/criteria/{criterion_id}")
+def api_criterion(request: Request, criterion_id: str) -> dict[str, Any]:
+    """One criterion with every version, in kijun's canonical JSON form."""
+    with session_for(request) as session:
+        return criterion_to_dict(get_criterion(session, criterion_id))
+
+
+@router.post("/criteria/{criterion_id}/decide", response_model=None)
+def api_decide(
+    request: Request, criterion_id: str, body: DecideRequest
+) -> dict[str, Any] | JSONResponse:
+    """Decide a case and record it; the result is `DecisionResult.to_dict()`.
+
+    An exception outcome (no rule decides the case) is a result with
+    `"status": "exception"`, not an error. The stored decision keeps only the
+    facts the decision reads; its id is returned as `decision_id`.
+    """
+    with session_for(request) as session:
+        criterion = get_criterion(session, criterion_id)
+        try:
+            day = as_date(body.on)
+        except FactError:
+            return api_error(422, "invalid_date", "`on` is not a date (expected YYYY-MM-DD)")
+        try:
+            version = version_in_force(criterion, day)
+        except NoVersionError as e:
+            return api_error(422, "no_version", str(e))
+        names = [d.name for d in version.decisions]
+        if body.decision is not None and body.decision not in names:
+            return api_error(422, "unknown_decision",
+                             f"version {version.number} has no decision named {body.decision!r}",
+                             known=names)
+        try:
+            result = decide(criterion, body.facts, day, decision=body.decision)
+        except FactError as e:
+            return api_error(422, "fact_error", str(e), input=e.input)
+        except HitPolicyError as e:
+            return api_error(422, "hit_policy_violation", str(e), rules=e.rules)
+        _, inputs = decision_inputs(version, result.decision)
+        used = {c.name: body.facts[c.name] for c in inputs if c.name in body.facts}
+        decision_id = record_decision(session, criterion.id, result, used, actor=API_ACTOR)
+    return {**result.to_dict(), "decision_id": decision_id}

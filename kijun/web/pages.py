@@ -1,0 +1,288 @@
+"""The HTML pages: catalogue, criterion, decide form and result, health check."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from kijun.criteria.decide import decide, version_in_force
+from kijun.criteria.errors import CriteriaError, FactError, HitPolicyError, NoVersionError
+from kijun.criteria.model import Criterion, Version, VersionStatus
+from kijun.criteria.normalise import parse_date, to_wareki
+from kijun.store import get_criterion, list_criteria, list_decisions, record_decision
+from kijun.web import present
+from kijun.web.app import error_page, render, session_for
+from kijun.web.forms import (
+    NULL_LABEL,
+    ON_FIELD,
+    Field,
+    FormInput,
+    build_fields,
+    decision_inputs,
+    fact_error_ja,
+    on_error_ja,
+    read_form,
+)
+
+router = APIRouter(include_in_schema=False)
+
+RECENT_DECISIONS = 10
+WEB_ACTOR = "web"
+
+
+@router.get("/healthz")
+def healthz() -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+# -- catalogue ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueRow:
+    criterion: Criterion
+    current: Version | None
+    upcoming: Version | None
+    rules: int
+
+
+@router.get("/")
+def catalogue(request: Request, department: str | None = None) -> Response:
+    today = dt.date.today()
+    with session_for(request) as session:
+        summaries = list_criteria(session, on=today)
+        rows = []
+        for s in summaries:
+            c = get_criterion(session, s.id)
+            current = c.version(s.current_version) if s.current_version is not None else None
+            rows.append(CatalogueRow(c, current, _upcoming(c, today), present.rule_count(current)))
+    departments = present.departments(summaries)
+    chosen = department or None
+    shown = [r for r in rows if chosen is None or r.criterion.department == chosen]
+    return render(request, "index.html", {
+        "rows": shown,
+        "total": len(rows),
+        "departments": departments,
+        "department": chosen,
+        "today": today,
+    })
+
+
+def _upcoming(c: Criterion, today: dt.date) -> Version | None:
+    later = [v for v, start, _ in c.in_force() if start > today]
+    return later[0] if later else None
+
+
+# -- one criterion --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    version: Version
+    start: dt.date
+    end: dt.date | None
+    #: the version whose 施行日 ended this one (it had no 廃止日 of its own)
+    successor: int | None
+    in_force: bool
+    selected: bool
+
+
+@router.get("/criteria/{criterion_id}")
+def criterion_page(request: Request, criterion_id: str, version: int | None = None) -> Response:
+    today = dt.date.today()
+    with session_for(request) as session:
+        c = get_criterion(session, criterion_id)
+        recent = list_decisions(session, criterion_id, limit=RECENT_DECISIONS)
+    if version is not None:
+        try:
+            chosen: Version | None = c.version(version)
+        except KeyError:
+            return error_page(request, 404, "版が見つかりません",
+                              f"「{c.name}」に第{version}版はありません。")
+    else:
+        chosen = _default_version(c, today)
+    in_force_today = c.version_on(today)
+    return render(request, "criterion.html", {
+        "c": c,
+        "version": chosen,
+        "in_force": in_force_today,
+        "timeline": _timeline(c, chosen, in_force_today),
+        "recent": recent,
+        "today": today,
+    })
+
+
+def _default_version(c: Criterion, today: dt.date) -> Version | None:
+    """The version in force today, else the latest that was or will be, else the newest draft."""
+    found = c.version_on(today)
+    if found is not None:
+        return found
+    live = c.in_force()
+    if live:
+        past = [v for v, start, _ in live if start <= today]
+        return past[-1] if past else live[0][0]
+    return max(c.versions, key=lambda v: v.number) if c.versions else None
+
+
+def _timeline(c: Criterion, chosen: Version | None, today: Version | None) -> list[TimelineEntry]:
+    live = c.in_force()
+    periods = {v.number: (start, end) for v, start, end in live}
+    starts = {start: v.number for v, start, _ in live}
+    entries = []
+    for v in sorted(c.versions, key=lambda v: (v.effective_from, v.number)):
+        start, end = periods.get(v.number, (v.effective_from, v.effective_to))
+        successor = None
+        if end is not None and end != v.effective_to and v.status is not VersionStatus.DRAFT:
+            successor = starts.get(end)
+        entries.append(TimelineEntry(
+            version=v,
+            start=start,
+            end=end,
+            successor=successor,
+            in_force=today is not None and v.number == today.number,
+            selected=chosen is not None and v.number == chosen.number,
+        ))
+    return entries
+
+
+# -- deciding -------------------------------------------------------------------------------------
+
+
+@router.get("/criteria/{criterion_id}/decide")
+def decide_form(
+    request: Request, criterion_id: str, decision: str | None = None, on: str | None = None
+) -> Response:
+    with session_for(request) as session:
+        c = get_criterion(session, criterion_id)
+    on_text = (on or "").strip() or to_wareki(dt.date.today())
+    errors: dict[str, str] = {}
+    try:
+        day = parse_date(on_text)
+    except ValueError:
+        errors[ON_FIELD] = on_error_ja()
+        day = dt.date.today()
+    form = _DecideForm.build(c, day, decision)
+    if form.unknown_decision and decision is not None:
+        return error_page(request, 404, "判断が見つかりません",
+                          f"「{c.name}」のこの版に「{decision}」という判断はありません。")
+    if form.version is None:
+        errors[ON_FIELD] = _no_version_message(c, day)
+    status = 422 if errors else 200
+    return _render_form(request, c, form, {ON_FIELD: on_text}, errors, status_code=status)
+
+
+@router.post("/criteria/{criterion_id}/decide")
+async def decide_submit(request: Request, criterion_id: str) -> Response:
+    form = await request.form()
+    data = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    return await run_in_threadpool(_decide_submit, request, criterion_id, data)
+
+
+def _decide_submit(request: Request, criterion_id: str, data: Mapping[str, str]) -> Response:
+    with session_for(request) as session:
+        c = get_criterion(session, criterion_id)
+        on_text = data.get(ON_FIELD, "").strip()
+        on_ok = True
+        try:
+            day = parse_date(on_text)
+        except ValueError:
+            on_ok, day = False, dt.date.today()
+        form = _DecideForm.build(c, day, data.get("decision") or None)
+        if form.version is None:
+            message = (_no_version_message(c, day) if on_ok
+                       else on_error_ja() if on_text else "判断日を入力してください。")
+            return _render_form(request, c, form, {ON_FIELD: on_text}, {ON_FIELD: message},
+                                status_code=422)
+        entered = read_form(form.fields, data)
+        notice = None
+        if form.unknown_decision:
+            notice = ("選んだ判断はこの判断日の版にないため、この版の判断に切り替えました。"
+                      "入力内容を確かめてから、もう一度判断してください。")
+        if data.get("_action") == "edit" or notice:
+            return _render_form(request, c, form, entered.raw, {}, notice=notice)
+        if entered.errors:
+            return _render_form(request, c, form, entered.raw, entered.errors, status_code=422)
+        assert entered.on is not None
+        try:
+            result = decide(c, entered.facts, entered.on, decision=form.decision)
+        except FactError as e:
+            field = next((f for f in form.fields if f.name == e.input), None)
+            key = field.key if field is not None else ON_FIELD
+            errors = {key: fact_error_ja(field, e)}
+            return _render_form(request, c, form, entered.raw, errors, status_code=422)
+        except HitPolicyError as e:
+            return render(request, "conflict.html", {
+                "c": c, "version": form.version, "error": e, "raw": entered.raw,
+                "decision": form.decision, "policy": present.hit_policy_label_code(e.hit_policy),
+            }, status_code=422)
+        decision_id = record_decision(session, c.id, result, entered.facts, actor=WEB_ACTOR)
+    assert result.version is not None
+    return render(request, "result.html", {
+        "c": c,
+        "version": c.version(result.version.number),
+        "result": result,
+        "decision_id": decision_id,
+        "entered": _entered_rows(form.fields, entered),
+        "raw": entered.raw,
+    })
+
+
+@dataclass(frozen=True, slots=True)
+class _DecideForm:
+    version: Version | None
+    decision: str | None
+    fields: list[Field]
+    unknown_decision: bool
+
+    @classmethod
+    def build(cls, c: Criterion, day: dt.date, decision: str | None) -> _DecideForm:
+        try:
+            version = version_in_force(c, day)
+        except NoVersionError:
+            return cls(None, None, [], False)
+        unknown = False
+        try:
+            target, inputs = decision_inputs(version, decision)
+        except CriteriaError:
+            unknown = True
+            target, inputs = decision_inputs(version, None)
+        return cls(version, target, build_fields(inputs), unknown)
+
+
+def _render_form(
+    request: Request,
+    c: Criterion,
+    form: _DecideForm,
+    raw: Mapping[str, str],
+    errors: Mapping[str, str],
+    *,
+    status_code: int = 200,
+    notice: str | None = None,
+) -> Response:
+    return render(request, "decide.html", {
+        "c": c,
+        "version": form.version,
+        "decision": form.decision,
+        "fields": form.fields,
+        "raw": raw,
+        "errors": errors,
+        "notice": notice,
+        "ON_FIELD": ON_FIELD,
+        "NULL_LABEL": NULL_LABEL,
+    }, status_code=status_code)
+
+
+def _no_version_message(c: Criterion, day: dt.date) -> str:
+    live = [v for v in c.versions if v.status is not VersionStatus.DRAFT]
+    if not live:
+        return "この判断基準には、まだ公開された版がありません。"
+    return f"{present.date_ja(day)}に施行されている版がありません。判断日を確かめてください。"
+
+
+def _entered_rows(fields: list[Field], entered: FormInput) -> list[tuple[str, str]]:
+    return [(f.label, present.show(entered.facts.get(f.name))) for f in fields]
