@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
+from contextlib import chdir
 from pathlib import Path
 
 import typer.main
+from typer.testing import CliRunner
 
 from kijun.cli import app
 from kijun.criteria.formats.yaml import loads
@@ -42,3 +46,17 @@ def test_the_yaml_format_example_loads() -> None:
     assert criterion.versions[0].decisions[0].rules[0].basis == "第3条・第4条"
     report = run_tests(criterion)
     assert report.failed == 0 and report.passed == len(criterion.tests) == 2
+
+
+def test_the_readme_decide_example_gives_what_it_says() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").replace("\\\n", " ")
+    line = next(ln for ln in readme.splitlines() if ln.startswith("kijun decide"))
+    promised = re.search(r"# → (\S+) (\d+)", readme)
+    assert promised is not None
+    args = shlex.split(line.split("#")[0])[1:]
+    with chdir(ROOT):
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["outputs"][promised.group(1)] == int(promised.group(2))
+    assert all(b["basis"] for b in data["basis"])
