@@ -74,8 +74,13 @@ def _by_distinct(ct: CompiledTable, position: int, series: pl.Series,
     """Look up each distinct value once; also flags rows whose value is not valid."""
     coerce = ct.coercers[position]
     col = next(c for c in ct.columns if c.position == position)
-    codes_series = series.rank("dense")
-    distinct = series.drop_nulls().unique().sort()
+    if series.dtype == pl.String:
+        # an Enum over the distinct values gives dense codes without sorting
+        distinct = series.drop_nulls().unique()
+        codes_series = series.cast(pl.Enum(distinct.to_list())).to_physical().cast(pl.Int64) + 1
+    else:
+        distinct = series.drop_nulls().unique().sort()
+        codes_series = series.rank("dense")
     rows: list[int] = []
     bad: list[bool] = []
     for raw in distinct.to_list():

@@ -19,6 +19,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from kijun.criteria.errors import FactError, FeelSyntaxError, FeelTypeError, ModelError
@@ -52,7 +53,7 @@ class _Column:
 
 
 class _OrderedColumn(_Column):
-    __slots__ = ("null_bits", "points", "segments")
+    __slots__ = ("at_point", "gaps", "null_bits", "points", "segments")
 
     def __init__(
         self,
@@ -82,18 +83,26 @@ class _OrderedColumn(_Column):
             # remove before add: a rule whose intervals touch stays live
             live = (live & ~remove[i]) | add[i]
             segments.append(live)
-        self.points = points
+        # whole numbers as int: bisecting ints is several times faster than Decimals
+        self.points = [_plain_number(p) for p in points]
         self.segments = segments
+        self.gaps = segments[0::2]  # the open segment before each point, and after the last
+        self.at_point = {p: segments[2 * i + 1] for i, p in enumerate(self.points)}
         self.null_bits = null_bits
 
     def static(self, value: Any) -> int:
         if value is None:
             return self.null_bits
-        points = self.points
-        i = bisect_left(points, value)
-        if i < len(points) and points[i] == value:
-            return self.segments[2 * i + 1]
-        return self.segments[2 * i]
+        bits = self.at_point.get(value)
+        if bits is None:
+            return self.gaps[bisect_left(self.points, value)]
+        return bits
+
+
+def _plain_number(value: Any) -> Any:
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    return value
 
 
 class _DiscreteColumn(_Column):
@@ -158,6 +167,7 @@ class CompiledTable:
     all_rules: int
     outputs: tuple[tuple[Any, ...], ...]  # [rule] output values
     output_names: tuple[str, ...]
+    output_maps: tuple[dict[str, Any], ...]  # [rule] {output: value}; copy before handing out
     priority: tuple[tuple[int, ...], ...] | None  # [rule] priority key, lower wins
     matched_rules: tuple[MatchedRule, ...]  # [rule], shared by every result
     #: (input position, value → bitset); the static lookup when no cell is dynamic
@@ -226,6 +236,9 @@ def compile_table(table: DecisionTable) -> CompiledTable:
         columns=tuple(columns),
         probes=tuple((c.position, c.lookup if c.dynamic else c.static) for c in columns),
         output_names=tuple(o.name for o in table.outputs),
+        output_maps=tuple(
+            dict(zip((o.name for o in table.outputs), row, strict=True)) for row in outputs
+        ),
         matched_rules=tuple(
             MatchedRule(table.name, r.id, i + 1, r.basis, r.annotation)
             for i, r in enumerate(table.rules)

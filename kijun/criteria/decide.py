@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,10 +50,10 @@ class CompiledVersion:
         return ref
 
     def plan(self, decision: str | None) -> tuple[str, ...]:
-        name = decision or self.default
         try:
-            return self.plans[name]
+            return self.plans[decision or self.default]
         except KeyError:
+            name = decision or self.default
             known = ", ".join(self.plans)
             raise CriteriaError(
                 f"version {self.version.number} has no decision named {name!r} (known: {known})"
@@ -183,6 +184,9 @@ def decide_version(
     """Decide under one given version (used to replay and compare versions)."""
     cv = compile_version(version)
     plan = cv.plan(decision)
+    if len(plan) == 1:  # a single table: the common case, kept short
+        step = _evaluate(cv.tables[plan[0]], facts, _NOTHING)
+        return _result(cv.ref(criterion_id), on, plan[0], (step,), (), step)
     computed: dict[str, Any] = {}
     steps: list[_Step] = []
     supporting: list[MatchedRule] = []
@@ -196,6 +200,9 @@ def decide_version(
         if name != plan[-1]:
             supporting.extend(step.matched)
     return _result(cv.ref(criterion_id), on, plan[-1], steps, supporting, steps[-1])
+
+
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(slots=True)
@@ -266,8 +273,8 @@ def _result(
     ref: VersionRef,
     on: dt.date,
     target: str,
-    steps: list[_Step],
-    supporting: list[MatchedRule],
+    steps: Sequence[_Step],
+    supporting: Sequence[MatchedRule],
     last: _Step,
 ) -> DecisionResult:
     def trace() -> tuple[DecisionTrace, ...]:

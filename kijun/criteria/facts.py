@@ -28,6 +28,8 @@ _EXPECTED = {
 
 def _number(name: str) -> Coercer:
     def coerce(value: Any) -> Any:
+        if value.__class__ is int:  # the common case first; bool is not int here
+            return value
         if value is None:
             return None
         if isinstance(value, bool):
@@ -51,6 +53,8 @@ def _number(name: str) -> Coercer:
 
 def _string(name: str) -> Coercer:
     def coerce(value: Any) -> Any:
+        if value.__class__ is str:
+            return value.strip() if value.isascii() else nfkc(value)
         if value is None:
             return None
         if isinstance(value, str):
@@ -123,9 +127,9 @@ def coercer(clause: InputClause | OutputClause) -> Coercer:
 
     def coerce(value: Any) -> Any:
         typed = base(value)
-        if typed is not None and typed not in allowed:
-            raise FactError(name, "value is not one of the allowed values", expected=shown)
-        return typed
+        if typed in allowed or typed is None:
+            return typed
+        raise FactError(name, "value is not one of the allowed values", expected=shown)
 
     return coerce
 

@@ -31,7 +31,7 @@ def apply(ct: CompiledTable, m: int) -> tuple[list[int], dict[str, Any]]:
     names = ct.output_names
     if policy is HitPolicy.FIRST:
         i = (m & -m).bit_length() - 1
-        return [i], dict(zip(names, ct.outputs[i], strict=True))
+        return [i], ct.output_maps[i].copy()
     if policy is HitPolicy.UNIQUE:
         if m & (m - 1):
             raise HitPolicyError(
@@ -39,7 +39,7 @@ def apply(ct: CompiledTable, m: int) -> tuple[list[int], dict[str, Any]]:
                 "more than one rule matches under UNIQUE",
             )
         i = m.bit_length() - 1
-        return [i], dict(zip(names, ct.outputs[i], strict=True))
+        return [i], ct.output_maps[i].copy()
     hits = bits_to_indexes(m)
     if policy is HitPolicy.ANY:
         first = ct.outputs[hits[0]]
