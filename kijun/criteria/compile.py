@@ -20,6 +20,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from kijun.criteria.errors import FactError, FeelSyntaxError, FeelTypeError, ModelError
@@ -249,11 +250,16 @@ def compile_table(table: DecisionTable) -> CompiledTable:
     )
 
 
+# Compiled tests are immutable and cells repeat (`-`, the same enumerations, the
+# same table rebuilt from storage), so they are shared across tables.
+_compile_unary_tests = lru_cache(maxsize=16384)(compile_unary_tests)
+
+
 def _compile_cell(table: DecisionTable, r: int, j: int) -> UnaryTest:
     rule = table.rules[r]
     clause = table.inputs[j]
     try:
-        return compile_unary_tests(rule.when[j], clause.type)
+        return _compile_unary_tests(rule.when[j], clause.type)
     except (FeelSyntaxError, FeelTypeError) as e:
         raise ModelError(
             f"decision {table.name!r} rule {rule.id} input {clause.name!r}: "

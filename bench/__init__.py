@@ -1,0 +1,1 @@
+"""kijun benchmarks: `python bench/run.py` (or `make bench`); see docs/benchmarks.md."""
