@@ -406,6 +406,33 @@ def serve_command(
     uvicorn.run(create_app(database_url), host=host, port=port, server_header=False)
 
 
+@app.command("export")
+def export_command(
+    path: str = typer.Argument(..., help="A criterion file (kijun YAML)."),
+    version: int | None = typer.Option(None, "--version", "-v",
+                                       help="Version number (default: the newest)."),
+    output: str | None = typer.Option(None, "--output", "-o", help="Write to this file."),
+) -> None:
+    """Export one version of a criterion as DMN 1.5 XML (Camunda, Drools, Trisotech)."""
+    from pathlib import Path
+
+    from kijun.criteria.errors import CriteriaError
+    from kijun.criteria.formats.dmn import version_to_dmn
+    from kijun.criteria.formats.yaml import load_file
+
+    try:
+        criterion = load_file(path)
+        chosen = (criterion.version(version) if version is not None
+                  else max(criterion.versions, key=lambda v: v.effective_from))
+    except (CriteriaError, KeyError) as e:
+        fail(str(e).strip("'\""), as_json=False)
+    xml = version_to_dmn(criterion, chosen)
+    if output:
+        Path(output).write_text(xml, encoding="utf-8")
+    else:
+        typer.echo(xml, nl=False)
+
+
 def main() -> None:
     app()
 

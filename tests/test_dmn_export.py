@@ -64,3 +64,20 @@ def test_literals() -> None:
     assert feel_literal(Decimal("0.50")) == "0.50"
     assert feel_literal(dt.date(2024, 10, 1)) == 'date("2024-10-01")'
     assert feel_literal(None) == "null" and feel_literal(False) == "false"
+
+
+def test_export_command(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from kijun.cli import app
+
+    path = str(ROOT / "content" / "nagi" / "shougaku-zuii-keiyaku.yaml")
+    r = CliRunner().invoke(app, ["export", path, "--version", "1"])
+    assert r.exit_code == 0, r.output
+    meta = ET.fromstring(r.stdout).find(f"dmn:extensionElements/{{{KIJUN}}}criterion", NS)
+    assert meta is not None and meta.get("version") == "1"
+    out = tmp_path / "x.dmn"
+    r = CliRunner().invoke(app, ["export", path, "-o", str(out)])
+    assert r.exit_code == 0 and out.read_text(encoding="utf-8").startswith("<?xml")
+    r = CliRunner().invoke(app, ["export", path, "--version", "9"])
+    assert r.exit_code == 1 and "no version 9" in r.output
