@@ -433,6 +433,37 @@ def export_command(
         typer.echo(xml, nl=False)
 
 
+@app.command("tck")
+def tck_command(
+    directory: str = typer.Argument(..., help="A DMN TCK folder (e.g. compliance-level-3)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    csv_out: str | None = typer.Option(None, "--csv", help="Write tck_results.csv here."),
+) -> None:
+    """Run the DMN TCK test files under DIRECTORY and count passes.
+
+    Exit code 0 whenever the run completes, whatever the pass count.
+    """
+    from pathlib import Path
+
+    from kijun.criteria.dmn import run_tck
+
+    if not Path(directory).is_dir():
+        fail(f"{directory}: not a directory", as_json=as_json)
+    report = run_tck(directory)
+    if csv_out:
+        report.write_csv(csv_out)
+    summary = report.summary()
+    if as_json:
+        emit(summary)
+        return
+    for folder, counts in summary["by_folder"].items():
+        typer.echo(f"{counts['passed']:5d}/{counts['total']:<5d} {folder}")
+    typer.echo(
+        f"total {summary['total']}: {summary['passed']} passed, {summary['failed']} failed, "
+        f"{summary['errors']} errors, {summary['skipped']} skipped ({report.seconds:.1f} s)"
+    )
+
+
 def main() -> None:
     app()
 

@@ -76,6 +76,7 @@ def test_lexer_numbers_and_ranges() -> None:
         (r'"\uD83D\uDCA9"', "\U0001f4a9"),
         (r'"\U01F40E"', "\U0001f40e"),
         ('"持家"', "持家"),
+        (r'"\s+\1"', r"\s+\1"),  # other escapes stay as written, for regular expressions
     ],
 )
 def test_lexer_string_escapes(source: str, value: str) -> None:
@@ -102,7 +103,6 @@ def test_lexer_positions_and_comments() -> None:
         ("1 /* open", "unterminated comment", 3, ("'*/'",)),
         ("5 # 6", "unexpected character '#'", 3, ()),
         ("5 ! 6", "unexpected character '!'", 3, ("'!='",)),
-        (r'"\q"', "unknown escape", 2, None),
         (r'"\u12"', "needs 4 hex digits", 2, ("4 hex digits",)),
     ],
 )
@@ -452,7 +452,7 @@ def test_no_clash_with_null_or_unknown_names() -> None:
         ('date("2024-13-01")', "is not a valid date", 1),
         ('< date("24-1-1")', "is not a date of the form", 3),
         ("date(2024, 2, 30)", "is not a valid date", 1),
-        ('@"P1D"', "only date literals are supported", 1),
+        ('@"2024-13-01"', "is not a", 1),
         ("foo(1)", "unknown function 'foo'", 1),
         ("< date(1, 2)", "does not take 2 arguments", 3),
         ('date(day: "x")', "no overload of date()", 1),

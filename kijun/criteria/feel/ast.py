@@ -9,7 +9,7 @@ the parser grows into full FEEL.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Literal
 
@@ -134,6 +134,99 @@ class UnaryTests(Node):
     is_any: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class ContextExpr(Node):
+    """`{a: 1, "b c": a + 1}`: each entry may read the entries before it."""
+
+    entries: tuple[tuple[str, Node], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Filter(Node):
+    """`list[condition]`: a boolean filter (with `item` in scope) or a 1-based index."""
+
+    base: Node
+    condition: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Path(Node):
+    """`e.name`: a context entry, a property, or the entry of every context of a list."""
+
+    base: Node
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class If(Node):
+    condition: Node
+    then: Node
+    otherwise: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Iteration(Node):
+    """`name in source` or `name in source..until` (an integer range) of `for`, `some`, `every`."""
+
+    name: str
+    source: Node
+    until: Node | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class For(Node):
+    iterations: tuple[Iteration, ...]
+    body: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Quantified(Node):
+    """`some`/`every name in list satisfies condition`."""
+
+    quantifier: Literal["some", "every"]
+    iterations: tuple[Iteration, ...]
+    condition: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Between(Node):
+    value: Node
+    low: Node
+    high: Node
+
+
+@dataclass(frozen=True, slots=True)
+class In(Node):
+    """`value in tests`: the tests are positive unary tests, any of which may hold."""
+
+    value: Node
+    tests: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRef(Node):
+    """A type after `instance of`: `number`, `list<T>`, `context<k: T>`, `function<T>->T` …"""
+
+    name: str
+    parameters: tuple[TypeRef, ...] = ()
+    fields: tuple[tuple[str, TypeRef], ...] = ()
+    result: TypeRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceOf(Node):
+    value: Node
+    type: TypeRef
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionDef(Node):
+    """`function(a, b: number) body`; parameter types are parsed but not checked."""
+
+    parameters: tuple[str, ...]
+    body: Node
+
+
 def uses_input(node: Node) -> bool:
     """Whether `?` occurs in `node`."""
     return "?" in names(node)
@@ -147,27 +240,17 @@ def names(node: Node) -> frozenset[str]:
 
 
 def _collect_names(node: Node, found: set[str]) -> None:
+    # Generic over the dataclass fields, so that new node kinds need no case here.
     if isinstance(node, Name):
         found.add(node.name)
-    elif isinstance(node, Negation):
-        _collect_names(node.operand, found)
-    elif isinstance(node, Arithmetic | Comparison | Logical):
-        _collect_names(node.left, found)
-        _collect_names(node.right, found)
-    elif isinstance(node, ListExpr):
-        for item in node.items:
-            _collect_names(item, found)
-    elif isinstance(node, Range):
-        _collect_names(node.lo, found)
-        _collect_names(node.hi, found)
-    elif isinstance(node, Invocation):
-        _collect_names(node.callee, found)
-        for arg in node.args:
-            _collect_names(arg, found)
-        for _, arg in node.named:
-            _collect_names(arg, found)
-    elif isinstance(node, UnaryComparison):
-        _collect_names(node.endpoint, found)
-    elif isinstance(node, UnaryTests):
-        for test in node.tests:
-            _collect_names(test, found)
+        return
+    for f in fields(node):
+        _collect_value(getattr(node, f.name), found)
+
+
+def _collect_value(value: object, found: set[str]) -> None:
+    if isinstance(value, Node):
+        _collect_names(value, found)
+    elif isinstance(value, tuple):
+        for item in value:
+            _collect_value(item, found)

@@ -3,16 +3,27 @@
 A compiled expression is a function `(input, env) -> value`: `input` is the
 value `?` stands for and `env` maps other names to values. Nothing walks the
 tree at evaluation time. While compiling, constant subtrees are folded, and
-each node gets a static FEEL type where one is certain ("a number or null"),
-so that a test which can never hold — comparing a number with a string — is
-refused at compile time with `FeelTypeError` instead of silently never
-matching.
+each node gets a static FEEL type where one is certain ("a number or null").
+
+Two modes. `strict` (unary tests of a typed column): a test which can never
+hold — comparing a number with a string, calling an unknown function — is
+refused at compile time with `FeelTypeError`/`FeelSyntaxError` instead of
+silently never matching. Lenient (`compile_expression`): FEEL's own rule
+applies, a mismatch is null at run time, and only syntax errors are raised.
+
+Names introduced by the expression itself (context entries, `for`/`some`/
+`every` variables, function parameters, a filter's `item`) live in a `Scope`
+chained to the caller's environment, so evaluation never copies `env`.
+Contexts are Python dicts; user-defined functions are `UserFunction` values,
+which are also plain Python callables so that built-ins (`sort`) can call them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, NoReturn
 
 from kijun.criteria.errors import FeelSyntaxError, FeelTypeError
@@ -20,6 +31,7 @@ from kijun.criteria.feel import ast
 from kijun.criteria.feel import values as fv
 from kijun.criteria.feel.functions import BUILTINS, Builtin, InvalidArgument, parse_date
 from kijun.criteria.feel.lexer import line_starts, position
+from kijun.criteria.feel.parser import parse_expression
 
 Env = Mapping[str, Any] | None
 Fn = Callable[[Any, Env], Any]
@@ -61,6 +73,71 @@ def _input(v: Any, env: Env) -> Any:
     return v
 
 
+class Scope(Mapping[str, Any]):
+    """Names bound by the expression itself, in front of the enclosing environment."""
+
+    __slots__ = ("local", "parent")
+
+    def __init__(self, local: dict[str, Any], parent: Env) -> None:
+        self.local = local
+        self.parent = parent
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.local:
+            return self.local[key]
+        if self.parent is None:
+            raise KeyError(key)
+        return self.parent[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        local = self.local
+        if key in local:
+            return local[key]
+        parent = self.parent
+        return default if parent is None else parent.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.local or (self.parent is not None and key in self.parent)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.local
+        if self.parent is not None:
+            for key in self.parent:
+                if key not in self.local:
+                    yield key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class UserFunction:
+    """A function defined in FEEL (`function(a, b) a + b`), closed over its scope."""
+
+    __slots__ = ("body", "env", "input", "parameters")
+
+    def __init__(self, parameters: tuple[str, ...], body: Fn, input: Any, env: Env) -> None:
+        self.parameters = parameters
+        self.body = body
+        self.input = input
+        self.env = env
+
+    def __call__(self, *args: Any) -> Any:
+        """Positional invocation; a wrong number of arguments gives null, as in FEEL."""
+        if len(args) != len(self.parameters):
+            return None
+        return self.body(self.input, Scope(dict(zip(self.parameters, args, strict=True)), self.env))
+
+    def call_named(self, named: Mapping[str, Any]) -> Any:
+        if any(n not in self.parameters for n in named):
+            return None
+        # A parameter left out is null (DMN 1.5 §10.3.2.13.2).
+        local = {p: named.get(p) for p in self.parameters}
+        return self.body(self.input, Scope(local, self.env))
+
+    def __repr__(self) -> str:
+        return f"function({', '.join(self.parameters)})"
+
+
 class ExpressionCompiler:
     """Compiles the expressions of one FEEL text.
 
@@ -70,15 +147,38 @@ class ExpressionCompiler:
     """
 
     def __init__(
-        self, text: str, *, input_type: str | None, subject: str, expected: str | None = None
+        self,
+        text: str,
+        *,
+        input_type: str | None,
+        subject: str,
+        expected: str | None = None,
+        strict: bool = True,
+        known: Iterable[str] = (),
     ) -> None:
         self.text = text
         self.input_type = input_type
         self.subject = subject
         self.expected = expected
-        #: names read from the environment (everything but `?` and functions)
+        self.strict = strict
+        #: names the caller declared in scope; they shadow built-in functions
+        self.known = frozenset(known)
+        #: names bound inside the expression (context entries, loop variables …), innermost last
+        self.scopes: list[frozenset[str]] = []
+        #: names read from the environment (everything but `?`, locals and built-ins)
         self.names: set[str] = set()
         self._line_starts: list[int] | None = None
+
+    def is_local(self, name: str) -> bool:
+        return any(name in scope for scope in self.scopes)
+
+    def compile_in(self, node: ast.Node, names: Iterable[str]) -> Compiled:
+        """Compile `node` with `names` bound by the expression itself."""
+        self.scopes.append(frozenset(names))
+        try:
+            return self.compile(node)
+        finally:
+            self.scopes.pop()
 
     # -- errors ---------------------------------------------------------------
 
@@ -114,9 +214,16 @@ class ExpressionCompiler:
         return constant(None)
 
     def _at(self, node: ast.At) -> Compiled:
+        if _parse_temporal is not None:
+            value = _parse_temporal(node.text)
+            if value is not None or not self.strict:
+                return constant(value)
+            raise self.syntax_error(node, f"{self.source(node)} is not a temporal literal")
         try:
             return constant(parse_date(node.text))
         except InvalidArgument as e:
+            if not self.strict:
+                return constant(None)
             raise self.syntax_error(
                 node,
                 f"{self.source(node)} is not a date literal: {e} "
@@ -127,7 +234,8 @@ class ExpressionCompiler:
         if node.name == "?":
             return Compiled(_input, self.input_type)
         name = node.name
-        self.names.add(name)
+        if not self.is_local(name):
+            self.names.add(name)
 
         def fn(v: Any, env: Env) -> Any:
             return None if env is None else env.get(name)
@@ -136,7 +244,7 @@ class ExpressionCompiler:
 
     def _negation(self, node: ast.Negation) -> Compiled:
         operand = self.compile(node.operand)
-        if operand.type not in (None, fv.NUMBER, fv.NULL):
+        if self.strict and operand.type not in (None, fv.NUMBER, fv.NULL):
             self.clash(f"{self.source(node)!r} negates {a_type(operand.type)}")
         if operand.constant:
             return constant(fv.negate(operand.value))
@@ -152,7 +260,7 @@ class ExpressionCompiler:
         left = self.compile(node.left)
         right = self.compile(node.right)
         result = _arithmetic_type(node.op, left.type, right.type)
-        if result is False:
+        if result is False and self.strict:
             assert left.type is not None and right.type is not None
             self.clash(
                 f"{self.source(node)!r} combines {a_type(left.type)} and {a_type(right.type)} "
@@ -167,7 +275,7 @@ class ExpressionCompiler:
         left = self.compile(node.left)
         right = self.compile(node.right)
         self.check_comparable(node, node.op, left.type, right.type)
-        op = fv.COMPARE[node.op]
+        op = COMPARE[node.op]
         if left.constant and right.constant:
             return constant(op(left.value, right.value))
         return Compiled(_binary(op, left, right), fv.BOOLEAN)
@@ -176,6 +284,8 @@ class ExpressionCompiler:
         self, node: ast.Node, op: str, left: str | None, right: str | None
     ) -> None:
         """Refuse comparisons that are null whatever the values (FEEL would say null)."""
+        if not self.strict:
+            return
         for t in (left, right):
             if op not in ("=", "!=") and t is not None and t != fv.NULL and t not in fv.ORDERED:
                 self.clash(f"{self.source(node)!r}: {a_type(t)} has no order")
@@ -188,14 +298,28 @@ class ExpressionCompiler:
         left = self.compile(node.left)
         right = self.compile(node.right)
         for side, part in ((node.left, left), (node.right, right)):
-            if part.type not in (None, fv.BOOLEAN, fv.NULL):
+            if self.strict and part.type not in (None, fv.BOOLEAN, fv.NULL):
                 self.clash(
                     f"'{node.op}' needs booleans, but {self.source(side)!r} is {a_type(part.type)}"
                 )
         op = fv.conjunction if node.op == "and" else fv.disjunction
         if left.constant and right.constant:
             return constant(op(left.value, right.value))
-        return Compiled(_binary(op, left, right), fv.BOOLEAN)
+        lf, rf = left.fn, right.fn
+        # Short-circuit: `false and x` is false and `true or x` is true whatever x is.
+        if node.op == "and":
+
+            def conj(v: Any, env: Env) -> Any:
+                a = lf(v, env)
+                return False if a is False else fv.conjunction(a, rf(v, env))
+
+            return Compiled(conj, fv.BOOLEAN)
+
+        def disj(v: Any, env: Env) -> Any:
+            a = lf(v, env)
+            return True if a is True else fv.disjunction(a, rf(v, env))
+
+        return Compiled(disj, fv.BOOLEAN)
 
     def _list(self, node: ast.ListExpr) -> Compiled:
         items = [self.compile(item) for item in node.items]
@@ -223,10 +347,42 @@ class ExpressionCompiler:
         return Compiled(fn, fv.RANGE)
 
     def _invocation(self, node: ast.Invocation) -> Compiled:
-        builtin = self.builtin(node)
+        callee = node.callee
+        if isinstance(callee, ast.Name) and not self.is_local(callee.name):
+            name = callee.name
+            if name not in self.known and name in BUILTINS:
+                return self.builtin_call(node, BUILTINS[name])
+            if self.strict and name not in self.known:
+                known = ", ".join(f"{b}()" for b in sorted(BUILTINS))
+                raise self.syntax_error(
+                    callee, f"unknown function {self.source(callee)!r}", (f"one of {known}",)
+                )
+        # Anything else is a value called at run time: a user-defined function, a
+        # function from the environment, or a built-in passed around as a value.
+        target = self.compile(callee).fn
+        if node.named:
+            keys = tuple(k for k, _ in node.named)
+            named_fns = tuple(self.compile(a).fn for _, a in node.named)
+
+            def call_named(v: Any, env: Env) -> Any:
+                return invoke(
+                    target(v, env), (), dict(zip(keys, [f(v, env) for f in named_fns], strict=True))
+                )
+
+            return Compiled(call_named, None)
+        fns = tuple(self.compile(a).fn for a in node.args)
+
+        def call(v: Any, env: Env) -> Any:
+            return invoke(target(v, env), [f(v, env) for f in fns], None)
+
+        return Compiled(call, None)
+
+    def builtin_call(self, node: ast.Invocation, builtin: Builtin) -> Compiled:
         if node.named:
             params = builtin.bind_named(tuple(n for n, _ in node.named))
             if params is None:
+                if not self.strict:
+                    return constant(None)
                 raise self.syntax_error(
                     node,
                     f"no overload of {builtin.name}() takes the parameters "
@@ -237,6 +393,8 @@ class ExpressionCompiler:
             arg_nodes = tuple(by_name[p] for p in params)
         else:
             if not builtin.bind_positional(len(node.args)):
+                if not self.strict:
+                    return constant(None)
                 raise self.syntax_error(
                     node,
                     f"{builtin.name}() does not take {len(node.args)} argument"
@@ -246,29 +404,459 @@ class ExpressionCompiler:
             arg_nodes = node.args
         args = [self.compile(a) for a in arg_nodes]
         impl = builtin.impl
-        if all(a.constant for a in args):
+        # No folding without arguments: `today()` and `now()` change between evaluations.
+        if args and all(a.constant for a in args):
             try:
                 return constant(impl(*(a.value for a in args)))
             except InvalidArgument as e:
+                if not self.strict:
+                    return constant(None)
                 raise self.syntax_error(node, f"{self.source(node)}: {e}") from None
+            except Exception:  # FEEL maps any failure of a built-in to null
+                return constant(None)
         fns = tuple(a.fn for a in args)
 
         def fn(v: Any, env: Env) -> Any:
             try:
                 return impl(*[f(v, env) for f in fns])
-            except InvalidArgument:
+            except Exception:  # FEEL: a failing built-in is null, never an error
                 return None
 
         return Compiled(fn, builtin.result_type)
 
-    def builtin(self, node: ast.Invocation) -> Builtin:
-        callee = node.callee
-        if isinstance(callee, ast.Name) and callee.name in BUILTINS:
-            return BUILTINS[callee.name]
-        known = ", ".join(f"{name}()" for name in sorted(BUILTINS))
-        raise self.syntax_error(
-            callee, f"unknown function {self.source(callee)!r}", (f"one of {known}",)
-        )
+    # -- full FEEL ------------------------------------------------------------
+
+    def _context(self, node: ast.ContextExpr) -> Compiled:
+        keys = [k for k, _ in node.entries]
+        parts = [self.compile_in(e, keys[:i]) for i, (_, e) in enumerate(node.entries)]
+        if all(p.constant for p in parts):
+            value = dict(zip(keys, (p.value for p in parts), strict=True))
+            return Compiled(lambda v, env: dict(value), None, True, value)
+        entries = tuple(zip(keys, (p.fn for p in parts), strict=True))
+
+        def fn(v: Any, env: Env) -> Any:
+            result: dict[str, Any] = {}
+            # Later entries see the earlier ones through the scope, as it fills.
+            scope = Scope(result, env)
+            for key, f in entries:
+                result[key] = f(v, scope)
+            return result
+
+        return Compiled(fn, None)
+
+    def _path(self, node: ast.Path) -> Compiled:
+        base = self.compile(node.base).fn
+        name = node.name
+
+        def fn(v: Any, env: Env) -> Any:
+            return path_of(base(v, env), name)
+
+        return Compiled(fn, None)
+
+    def _filter(self, node: ast.Filter) -> Compiled:
+        base = self.compile(node.base).fn
+        condition = self.compile_in(node.condition, ("item",))
+        cond = condition.fn
+        if condition.constant and fv.type_of(condition.value) == fv.NUMBER:
+            index = condition.value
+
+            def at_index(v: Any, env: Env) -> Any:
+                return index_of(base(v, env), index)
+
+            return Compiled(at_index, None)
+        boolean = isinstance(node.condition, _BOOLEAN_NODES)
+
+        def fn(v: Any, env: Env) -> Any:
+            items = base(v, env)
+            if items is None:
+                return None
+            if items.__class__ is not list:
+                items = [items]  # a single value filters as a singleton list (§10.3.2.5)
+            if not items and not boolean:
+                r = cond(v, env)
+                return index_of(items, r) if fv.type_of(r) == fv.NUMBER else []
+            kept = []
+            for i, item in enumerate(items):
+                local = dict(item) if item.__class__ is dict else {}
+                local["item"] = item
+                r = cond(v, Scope(local, env))
+                if r is True:
+                    kept.append(item)
+                elif i == 0 and not boolean and fv.type_of(r) == fv.NUMBER:
+                    return index_of(items, r)
+            return kept
+
+        return Compiled(fn, fv.LIST if boolean else None)
+
+    def _if(self, node: ast.If) -> Compiled:
+        condition = self.compile(node.condition)
+        then = self.compile(node.then)
+        otherwise = self.compile(node.otherwise)
+        if condition.constant:
+            return then if condition.value is True else otherwise
+        c, t, o = condition.fn, then.fn, otherwise.fn
+
+        def fn(v: Any, env: Env) -> Any:
+            # Not true (false, null or not a boolean) takes the else branch.
+            return t(v, env) if c(v, env) is True else o(v, env)
+
+        same = then.type if then.type == otherwise.type else None
+        return Compiled(fn, same)
+
+    def iterations(self, iterations: tuple[ast.Iteration, ...]) -> list[tuple[str, Fn, Fn | None]]:
+        """Compile each source in the scope of the variables before it; pushes one scope."""
+        compiled: list[tuple[str, Fn, Fn | None]] = []
+        bound: list[str] = []
+        for it in iterations:
+            source = self.compile_in(it.source, bound).fn
+            until = None if it.until is None else self.compile_in(it.until, bound).fn
+            compiled.append((it.name, source, until))
+            bound.append(it.name)
+        return compiled
+
+    def _for(self, node: ast.For) -> Compiled:
+        loops = self.iterations(node.iterations)
+        body = self.compile_in(node.body, [name for name, _, _ in loops] + ["partial"]).fn
+
+        def fn(v: Any, env: Env) -> Any:
+            results: list[Any] = []
+
+            def visit(scope: Scope) -> bool:
+                results.append(body(v, scope))
+                return True
+
+            # `partial` is the very list being built: the body sees the results so far.
+            ok = _nested(loops, v, env, {"partial": results}, visit)
+            return results if ok else None
+
+        return Compiled(fn, fv.LIST)
+
+    def _quantified(self, node: ast.Quantified) -> Compiled:
+        loops = self.iterations(node.iterations)
+        cond = self.compile_in(node.condition, [name for name, _, _ in loops]).fn
+        some = node.quantifier == "some"
+
+        def fn(v: Any, env: Env) -> Any:
+            # `some` stops at the first true, `every` at the first that is not true.
+            found = [not some]
+
+            def visit(scope: Scope) -> bool:
+                if (cond(v, scope) is True) is some:
+                    found[0] = some
+                    return False
+                return True
+
+            _nested(loops, v, env, {}, visit)
+            return found[0]
+
+        return Compiled(fn, fv.BOOLEAN)
+
+    def _between(self, node: ast.Between) -> Compiled:
+        value = self.compile(node.value).fn
+        low = self.compile(node.low).fn
+        high = self.compile(node.high).fn
+
+        def fn(v: Any, env: Env) -> Any:
+            x = value(v, env)
+            return fv.conjunction(fv.less_equal(low(v, env), x), fv.less_equal(x, high(v, env)))
+
+        return Compiled(fn, fv.BOOLEAN)
+
+    def _in(self, node: ast.In) -> Compiled:
+        value = self.compile(node.value).fn
+        tests = tuple(self.positive_test(t) for t in node.tests)
+
+        def fn(v: Any, env: Env) -> Any:
+            x = value(v, env)
+            result: bool | None = False
+            for test in tests:
+                r = test(x, env)
+                if r is True:
+                    return True
+                if r is None:
+                    result = None
+            return result
+
+        return Compiled(fn, fv.BOOLEAN)
+
+    def positive_test(self, node: ast.Node) -> Callable[[Any, Env], bool | None]:
+        """A positive unary test on the right of `in`; its `?` is the left-hand value."""
+        if isinstance(node, ast.UnaryComparison):
+            compare = COMPARE[node.op]
+            endpoint = self.compile(node.endpoint).fn
+
+            def comparison(x: Any, env: Env) -> bool | None:
+                return compare(x, endpoint(x, env))
+
+            return comparison
+        f = self.compile(node).fn
+        uses_input = ast.uses_input(node)
+
+        def expression(x: Any, env: Env) -> bool | None:
+            r = f(x, env)
+            if uses_input and (r is True or r is False):
+                return r
+            if r.__class__ is list or r.__class__ is fv.FeelRange:
+                return fv.contains(r, x)
+            return equal(x, r)
+
+        return expression
+
+    def _instance_of(self, node: ast.InstanceOf) -> Compiled:
+        value = self.compile(node.value).fn
+        check = self.type_check(node.type)
+
+        def fn(v: Any, env: Env) -> Any:
+            return check(value(v, env))
+
+        return Compiled(fn, fv.BOOLEAN)
+
+    def type_check(self, t: ast.TypeRef) -> Callable[[Any], bool]:
+        name = t.name
+        if name == "Any":
+            return lambda x: x is not None
+        if name == "Null":
+            return lambda x: x is None
+        if name in ("list", "range") and t.parameters:
+            inner = self.type_check(t.parameters[0])
+            if name == "list":
+                # null conforms to every type inside a collection.
+                return lambda x: x.__class__ is list and all(i is None or inner(i) for i in x)
+            return lambda x: (
+                x.__class__ is fv.FeelRange and all(e is None or inner(e) for e in (x.lo, x.hi))
+            )
+        if name == "context" and t.fields:
+            checks = tuple((k, self.type_check(ft)) for k, ft in t.fields)
+            return lambda x: (
+                x.__class__ is dict and all(k in x and (x[k] is None or c(x[k])) for k, c in checks)
+            )
+        if name == "function" and (t.parameters or t.result is not None):
+            arity = len(t.parameters)
+            return lambda x: (
+                (x.__class__ is UserFunction and len(x.parameters) == arity)
+                or (x.__class__ is not UserFunction and type_name(x) == "function")
+            )
+        if name not in _TYPE_NAMES:
+            if self.strict:
+                raise self.syntax_error(t, f"unknown type {name!r}", ("a FEEL type",))
+            return lambda x: False
+
+        def check(x: Any) -> bool:
+            return x is not None and type_name(x) == name
+
+        return check
+
+    def _function(self, node: ast.FunctionDef) -> Compiled:
+        parameters = node.parameters
+        body = self.compile_in(node.body, parameters).fn
+
+        def fn(v: Any, env: Env) -> Any:
+            return UserFunction(parameters, body, v, env)
+
+        return Compiled(fn, None)
+
+
+_BOOLEAN_NODES = (
+    ast.Comparison,
+    ast.Logical,
+    ast.Between,
+    ast.In,
+    ast.InstanceOf,
+    ast.Quantified,
+    ast.Boolean,
+)
+
+_TYPE_NAMES = frozenset(
+    {
+        "number", "string", "boolean", "date", "time", "date and time",
+        "days and time duration", "years and months duration", "list", "context",
+        "range", "function",
+    }
+)  # fmt: skip
+
+# The function colleague's `values.parse_temporal(text)` parses `@"…"` literals of
+# every temporal type; until it exists, only dates are read (with parse_date).
+_parse_temporal: Callable[[str], Any] | None = getattr(fv, "parse_temporal", None)
+
+
+def _nested(
+    loops: list[tuple[str, Fn, Fn | None]],
+    v: Any,
+    env: Env,
+    local: dict[str, Any],
+    visit: Callable[[Scope], bool],
+) -> bool:
+    """Run `visit` for every combination of the loop variables, the first varying slowest.
+
+    Returns False when a source is not iterable (the whole expression is then
+    null) or when `visit` asks to stop.
+    """
+
+    def level(k: int, bound: dict[str, Any]) -> bool:
+        scope = Scope(bound, env)
+        if k == len(loops):
+            return visit(scope)
+        name, source, until = loops[k]
+        items = iteration_items(source(v, scope), None if until is None else until(v, scope))
+        if items is None:
+            return False
+        return all(level(k + 1, {**bound, name: item}) for item in items)
+
+    return level(0, local)
+
+
+def _integer(x: Any) -> int | None:
+    if fv.type_of(x) != fv.NUMBER:
+        return None
+    d = Decimal(x)
+    return int(d) if d == d.to_integral_value() else None
+
+
+def iteration_items(source: Any, until: Any) -> list[Any] | range | None:
+    """What `x in source` (or `x in source..until`) iterates over; None if nothing sensible."""
+    if until is not None or (source.__class__ is fv.FeelRange):
+        if source.__class__ is fv.FeelRange:
+            lo, hi = _integer(source.lo), _integer(source.hi)
+            if lo is None or hi is None:
+                return None
+            lo += 0 if source.lo_closed else 1
+            hi -= 0 if source.hi_closed else 1
+            return range(lo, hi + 1)
+        lo, hi = _integer(source), _integer(until)
+        if lo is None or hi is None:
+            return None
+        return range(lo, hi + 1) if lo <= hi else range(lo, hi - 1, -1)
+    if source is None:
+        return None
+    if source.__class__ is list:
+        return source
+    return [source]
+
+
+def index_of(items: Any, index: Any) -> Any:
+    """`list[n]`: 1-based, negative from the end, null outside."""
+    if items is None:
+        return None
+    if items.__class__ is not list:
+        items = [items]
+    i = _integer(index)
+    if i is None or i == 0 or abs(i) > len(items):
+        return None
+    return items[i - 1] if i > 0 else items[i]
+
+
+_RANGE_PROPERTIES = {
+    "start": lambda r: r.lo,
+    "end": lambda r: r.hi,
+    "start included": lambda r: r.lo_closed,
+    "end included": lambda r: r.hi_closed,
+}
+
+_DATE_PROPERTIES = {
+    "year": lambda d: d.year,
+    "month": lambda d: d.month,
+    "day": lambda d: d.day,
+    "weekday": lambda d: d.isoweekday(),
+}
+
+_TIME_PROPERTIES = {
+    "hour": lambda t: t.hour,
+    "minute": lambda t: t.minute,
+    "second": lambda t: t.second,
+}
+
+# values.property knows the properties of every temporal value; the fallback
+# below (dates and times only) keeps paths working without it.
+_property_of: Callable[[Any, str], Any] | None = getattr(fv, "property", None)
+
+
+def path_of(value: Any, name: str) -> Any:
+    """`value.name`: a context entry, mapped over a list, or a property of a value."""
+    cls = value.__class__
+    if cls is dict:
+        return value.get(name)
+    if cls is list:
+        return [path_of(item, name) for item in value]
+    if value is None:
+        return None
+    if cls is fv.FeelRange:
+        prop = _RANGE_PROPERTIES.get(name)
+        return None if prop is None else prop(value)
+    if _property_of is not None:
+        return _property_of(value, name)
+    if isinstance(value, dt.date):
+        prop = _DATE_PROPERTIES.get(name)
+        if prop is not None:
+            return prop(value)
+    if isinstance(value, dt.datetime | dt.time):
+        prop = _TIME_PROPERTIES.get(name)
+        if prop is not None:
+            return prop(value)
+    if isinstance(value, Mapping):
+        return value.get(name)
+    return None
+
+
+def type_name(x: Any) -> str:
+    """The FEEL type name of a non-null value, as `instance of` spells it."""
+    t = fv.type_of(x)
+    if t != fv.OTHER:
+        return t
+    if x.__class__ is dict or isinstance(x, Mapping):
+        return "context"
+    if isinstance(x, UserFunction | Builtin) or callable(x):
+        return "function"
+    return t
+
+
+def equal(a: Any, b: Any) -> bool | None:
+    """FEEL `=`, extended to contexts (shim until values.equal knows them)."""
+    if a.__class__ is dict and b.__class__ is dict:
+        if a.keys() != b.keys():
+            return False
+        results = [equal(a[k], b[k]) for k in a]
+        if all(r is True for r in results):
+            return True
+        return False if any(r is False for r in results) else None
+    if a.__class__ is list and b.__class__ is list and len(a) == len(b):
+        results = [equal(x, y) for x, y in zip(a, b, strict=True)]
+        if all(r is True for r in results):
+            return True
+        return False if any(r is False for r in results) else None
+    return fv.equal(a, b)
+
+
+def not_equal(a: Any, b: Any) -> bool | None:
+    r = equal(a, b)
+    return None if r is None else not r
+
+
+COMPARE: dict[str, Callable[[Any, Any], bool | None]] = {
+    **fv.COMPARE,
+    "=": equal,
+    "!=": not_equal,
+}
+
+
+def invoke(f: Any, args: list[Any] | tuple[Any, ...], named: dict[str, Any] | None) -> Any:
+    """Call a function value at run time; anything that fails is null."""
+    try:
+        if f.__class__ is UserFunction:
+            return f(*args) if named is None else f.call_named(named)
+        if isinstance(f, Builtin):
+            if named is None:
+                return f.impl(*args) if f.bind_positional(len(args)) else None
+            params = f.bind_named(tuple(named))
+            return None if params is None else f.impl(*(named[p] for p in params))
+        if named is not None:
+            # values.FeelFunction (built-ins as values) binds names itself.
+            call_named = getattr(f, "call_named", None)
+            return None if call_named is None else call_named(named)
+        if callable(f):
+            return f(*args)
+    except Exception:  # FEEL: a failing invocation is null, never an error
+        return None
+    return None
 
 
 def _arithmetic_type(op: str, left: str | None, right: str | None) -> str | bool | None:
@@ -324,4 +912,49 @@ _DISPATCH: dict[type, Callable[[ExpressionCompiler, Any], Compiled]] = {
     ast.ListExpr: ExpressionCompiler._list,
     ast.Range: ExpressionCompiler._range,
     ast.Invocation: ExpressionCompiler._invocation,
+    ast.ContextExpr: ExpressionCompiler._context,
+    ast.Path: ExpressionCompiler._path,
+    ast.Filter: ExpressionCompiler._filter,
+    ast.If: ExpressionCompiler._if,
+    ast.For: ExpressionCompiler._for,
+    ast.Quantified: ExpressionCompiler._quantified,
+    ast.Between: ExpressionCompiler._between,
+    ast.In: ExpressionCompiler._in,
+    ast.InstanceOf: ExpressionCompiler._instance_of,
+    ast.FunctionDef: ExpressionCompiler._function,
 }
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Expression:
+    """A compiled FEEL expression: `evaluate(env)` many times, no parsing or tree walking.
+
+    `names` are the names it reads from `env` (for dependency analysis).
+    """
+
+    text: str
+    ast: ast.Node
+    names: frozenset[str]
+    _fn: Fn
+
+    def evaluate(self, env: Mapping[str, Any] | None = None) -> Any:
+        return self._fn(None, env)
+
+
+def compile_expression(text: str, names: Iterable[str] = ()) -> Expression:
+    """Parse and compile one FEEL expression.
+
+    `names` are the names in scope (input data, decisions, BKMs, context
+    entries …): multi-word and keyword-containing ones are recognised in the
+    text, and they shadow built-in functions of the same name. Names not
+    declared are still read from `env` at evaluation time. Raises
+    FeelSyntaxError (with line, column and what was expected); evaluation
+    never raises: type mismatches give null, as FEEL says.
+    """
+    known = tuple(names)
+    tree = parse_expression(text, known)
+    compiler = ExpressionCompiler(
+        text, input_type=None, subject=f"expression {text!r}", strict=False, known=known
+    )
+    compiled = compiler.compile(tree)
+    return Expression(text, tree, frozenset(compiler.names), compiled.fn)

@@ -214,11 +214,10 @@ class _Lexer:
                     raise self.error("escape is beyond the last Unicode code point", self.pos - 8)
                 out.append(chr(code))
             else:
-                raise self.error(
-                    f"unknown escape '\\{e}' in string",
-                    self.pos,
-                    ("'\\\"'", "'\\\\'", "'\\n'", "'\\r'", "'\\t'", "'\\uXXXX'", "'\\UXXXXXX'"),
-                )
+                # Kept as written, as other engines do: regular expressions for
+                # matches()/replace()/split() need `\\s`, `\\1`, `\\p{…}`.
+                out.append(text[self.pos : self.pos + 2])
+                self.pos += 2
         self.emit(TokenKind.STRING, _join_surrogates(out), start)
 
     def hex_digits(self, count: int) -> int:

@@ -11,25 +11,40 @@ Binding powers, loosest first (DMN 1.5 §10.3.1.2, checked against the TCK:
 
     or < and < comparison < + - < * / < ** < unary minus < invocation
 
-Words are joined into multi-word names (`Applicant Age`) unless a word is
-reserved. Without a scope, names containing keywords (`date and time`) or the
-extra name symbols (`. / - ' + *`) cannot be recognised yet; full FEEL will
-pass the names in scope and match the longest known name.
+`between`, `in` and `instance of` sit at the comparison level (as in the
+other engines: `1 + 1 instance of number` is true); `if`, `for`, `some`,
+`every` and `function` extend as far to the right as they can.
+
+Names: the parser is given the names in scope (plus the built-in function
+names) and, at a word, first matches the longest known name token by token,
+so that names containing keywords or the extra name symbols (`date and time`,
+`Loan-to-value`) are recognised; otherwise adjacent non-reserved words are
+joined into one name (`Applicant Age`), as before.
 """
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Callable, Iterable
+from typing import Literal, TypeVar, cast
 
 from kijun.criteria.errors import FeelSyntaxError
 from kijun.criteria.feel.ast import (
     Arithmetic,
     ArithmeticOp,
     At,
+    Between,
     Boolean,
     Comparison,
     ComparisonOp,
+    ContextExpr,
+    Filter,
+    For,
+    FunctionDef,
+    If,
+    In,
+    InstanceOf,
     Invocation,
+    Iteration,
     ListExpr,
     Logical,
     LogicalOp,
@@ -38,11 +53,15 @@ from kijun.criteria.feel.ast import (
     Node,
     Null,
     Number,
+    Path,
+    Quantified,
     Range,
     String,
+    TypeRef,
     UnaryComparison,
     UnaryTests,
 )
+from kijun.criteria.feel.functions import BUILTINS
 from kijun.criteria.feel.lexer import Token, TokenKind, tokenize
 
 # Words that never start or continue a name.
@@ -72,19 +91,70 @@ _INFIX: dict[str, int] = {
     "*": _MULTIPLICATIVE,
     "/": _MULTIPLICATIVE,
     "**": _EXPONENT,
+    "between": _COMPARISON,
+    "in": _COMPARISON,
+    "instance": _COMPARISON,
 }
+
+# Built-in type names of more than one word, matched before single-word types.
+_MULTI_WORD_TYPES = (
+    ("days", "and", "time", "duration"),
+    ("years", "and", "months", "duration"),
+    ("date", "and", "time"),
+)
+
+T = TypeVar("T")
 
 _EXPRESSION = "an expression"
 _END = "end of input"
 
 
 class Parser:
-    __slots__ = ("i", "text", "tokens")
+    __slots__ = ("i", "known", "no_filter", "text", "tokens")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, names: Iterable[str] = ()) -> None:
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
+        #: while parsing a range's high end, `[` closes the range (`[1..5[`), never filters
+        self.no_filter = False
+        #: known names of more than one token, by the text of their first token,
+        #: longest first: the longest match wins
+        self.known: dict[str, list[tuple[str, ...]]] = {}
+        for name in BUILTINS:
+            self.add_known(name)
+        for name in names:
+            self.add_known(name)
+
+    def add_known(self, name: str) -> None:
+        try:
+            tokens = tokenize(name)[:-1]
+        except FeelSyntaxError:
+            return  # a name FEEL text cannot spell is never matched
+        if len(tokens) < 2:
+            return  # one-token names are read as they are
+        seq = tuple(name[t.start : t.end] for t in tokens)
+        entries = self.known.setdefault(seq[0], [])
+        if seq not in entries:
+            entries.append(seq)
+            entries.sort(key=len, reverse=True)
+
+    def known_name_length(self) -> int:
+        """Tokens in the longest known name at the cursor, 0 if none."""
+        first = self.peek()
+        if first.kind is TokenKind.EOF:
+            return 0
+        candidates = self.known.get(self.text[first.start : first.end])
+        if not candidates:
+            return 0
+        for seq in candidates:
+            for k, part in enumerate(seq):
+                tok = self.peek(k)
+                if tok.kind is TokenKind.EOF or self.text[tok.start : tok.end] != part:
+                    break
+            else:
+                return len(seq)
+        return 0
 
     # -- token helpers --------------------------------------------------------
 
@@ -114,6 +184,11 @@ class Parser:
         if self.at(punct):
             return self.advance()
         raise self.error_here((f"'{punct}'", *also))
+
+    def expect_word(self, word: str, *also: str) -> Token:
+        if self.at_word(word):
+            return self.advance()
+        raise self.error_here((f"'{word}'", *also))
 
     def error_here(self, expected: tuple[str, ...], message: str | None = None) -> FeelSyntaxError:
         tok = self.peek()
@@ -164,7 +239,7 @@ class Parser:
             tests.append(self.positive_unary_test())
         return tuple(tests)
 
-    def positive_unary_test(self) -> Node:
+    def positive_unary_test(self, min_power: int = 0) -> Node:
         tok = self.peek()
         if tok.kind is TokenKind.PUNCT and tok.value in _COMPARISON_OPS:
             self.advance()
@@ -177,7 +252,7 @@ class Parser:
             raise self.error_here(
                 (_EXPRESSION,), "'-' (any value) must be the whole entry, not one of several tests"
             )
-        return self.expression()
+        return self.expression(min_power)
 
     # -- expressions ----------------------------------------------------------
 
@@ -192,9 +267,24 @@ class Parser:
             if power is None or power < min_power:
                 return left
             self.advance()
+            op = tok.value
+            if op == "between":
+                low = self.expression(_ADDITIVE)
+                self.expect_word("and", "an operator")
+                high = self.expression(_ADDITIVE)
+                left = Between(left, low, high, start=left.start, end=high.end)
+                continue
+            if op == "in":
+                tests = self.in_tests()
+                left = In(left, tests, start=left.start, end=self.previous_end())
+                continue
+            if op == "instance":
+                self.expect_word("of")
+                type_ = self.type_ref()
+                left = InstanceOf(left, type_, start=left.start, end=type_.end)
+                continue
             # Every binary operator is left-associative (FEEL: `3 ** 4 ** 5` = 81 ** 5).
             right = self.expression(power + 1)
-            op = tok.value
             if power == _COMPARISON:
                 left = Comparison(
                     cast(ComparisonOp, op), left, right, start=left.start, end=right.end
@@ -206,6 +296,72 @@ class Parser:
                     cast(ArithmeticOp, op), left, right, start=left.start, end=right.end
                 )
 
+    def in_tests(self) -> tuple[Node, ...]:
+        """The right of `in`: `(test, test …)` or one positive unary test."""
+        if self.at("("):
+            mark = self.i
+            try:
+                self.advance()
+                tests = self.positive_unary_tests()
+                if self.at(")"):
+                    self.advance()
+                    return tests
+            except FeelSyntaxError:
+                pass
+            # Not a list of tests: `(1..5)` is an open range, `(a) + 1` an expression.
+            self.i = mark
+        # Tighter than `and`/`or`: `x in [1..5] and y` is `(x in [1..5]) and y`.
+        return (self.positive_unary_test(_COMPARISON + 1),)
+
+    def type_ref(self) -> TypeRef:
+        tok = self.peek()
+        for words in _MULTI_WORD_TYPES:
+            if all(self.at_word(w, k) for k, w in enumerate(words)):
+                for _ in words:
+                    self.advance()
+                return TypeRef(" ".join(words), start=tok.start, end=self.previous_end())
+        if tok.kind is not TokenKind.NAME:
+            raise self.error_here(("a type",))
+        self.advance()
+        name = tok.value
+        # Qualified names of item definitions: `tns.Person`.
+        while self.at(".") and self.peek(1).kind is TokenKind.NAME:
+            self.advance()
+            name += "." + self.advance().value
+        if not self.at("<") or name not in ("list", "range", "context", "function"):
+            return TypeRef(name, start=tok.start, end=self.previous_end())
+        self.advance()
+        if name in ("list", "range"):
+            inner = self.type_ref()
+            self.expect(">")
+            return TypeRef(name, (inner,), start=tok.start, end=self.previous_end())
+        if name == "context":
+            entries: list[tuple[str, TypeRef]] = []
+            while not self.at(">"):
+                key = self.name_words()
+                if not key:
+                    raise self.error_here(("an entry name", "'>'"))
+                self.expect(":")
+                entries.append((key, self.type_ref()))
+                if not self.at(","):
+                    break
+                self.advance()
+            self.expect(">", "','")
+            return TypeRef(name, fields=tuple(entries), start=tok.start, end=self.previous_end())
+        parameters: list[TypeRef] = []
+        while not self.at(">"):
+            parameters.append(self.type_ref())
+            if not self.at(","):
+                break
+            self.advance()
+        self.expect(">", "','")
+        self.expect("-", "'->'")
+        self.expect(">", "'->'")
+        result = self.type_ref()
+        return TypeRef(
+            name, tuple(parameters), result=result, start=tok.start, end=self.previous_end()
+        )
+
     def prefix(self) -> Node:
         tok = self.peek()
         if self.at("-"):
@@ -215,16 +371,36 @@ class Parser:
         return self.postfix(self.primary())
 
     def postfix(self, node: Node) -> Node:
-        # Filters `e[...]` and paths `e.name` join here in full FEEL; a range's
-        # closing `[` (as in `[1..5[`) must then not be read as a filter.
-        while self.at("("):
-            node = self.invocation(node)
-        return node
+        while True:
+            if self.at("("):
+                node = self.invocation(node)
+            elif self.at("[") and not self.no_filter:
+                self.advance()
+                condition = self.enclosed(self.expression)
+                self.expect("]", "an operator")
+                node = Filter(node, condition, start=node.start, end=self.previous_end())
+            elif self.at(".") and self.peek(1).kind is TokenKind.NAME:
+                self.advance()
+                name = self.name()
+                node = Path(node, name, start=node.start, end=self.previous_end())
+            else:
+                return node
+
+    def enclosed(self, parse: Callable[[], T]) -> T:
+        """Parse inside brackets, where `[` may filter again even within a range's end."""
+        saved = self.no_filter
+        self.no_filter = False
+        try:
+            return parse()
+        finally:
+            self.no_filter = saved
 
     def invocation(self, callee: Node) -> Invocation:
         self.advance()
         args: list[Node] = []
         named: list[tuple[str, Node]] = []
+        saved = self.no_filter
+        self.no_filter = False
         if not self.at(")"):
             while True:
                 if self.peek().kind is TokenKind.NAME and self.named_argument_ahead():
@@ -232,7 +408,7 @@ class Parser:
                         raise self.error_here(
                             (_EXPRESSION,), "cannot mix positional and named arguments"
                         )
-                    name = self.name_words()
+                    name = self.name()
                     self.expect(":")
                     named.append((name, self.expression()))
                 else:
@@ -246,15 +422,17 @@ class Parser:
                     continue
                 break
         self.expect(")", "','")
+        self.no_filter = saved
         return Invocation(
             callee, tuple(args), tuple(named), start=callee.start, end=self.previous_end()
         )
 
     def named_argument_ahead(self) -> bool:
         """Whether the words at the cursor are a parameter name followed by `:`."""
-        k = 0
-        while self.peek(k).kind is TokenKind.NAME and self.peek(k).value not in RESERVED:
-            k += 1
+        k = self.known_name_length()
+        if k == 0:
+            while self.peek(k).kind is TokenKind.NAME and self.peek(k).value not in RESERVED:
+                k += 1
         return k > 0 and self.at(":", k)
 
     def name_words(self) -> str:
@@ -262,6 +440,22 @@ class Parser:
         while self.peek().kind is TokenKind.NAME and self.peek().value not in RESERVED:
             words.append(self.advance().value)
         return " ".join(words)
+
+    def name(self) -> str:
+        """A known (possibly keyword-containing) name, else the adjacent non-reserved words."""
+        k = self.known_name_length()
+        if k:
+            first = self.peek()
+            for _ in range(k):
+                self.advance()
+            return self.text[first.start : self.previous_end()]
+        tok = self.peek()
+        if tok.kind is TokenKind.NAME and tok.value in RESERVED:
+            raise self.error_here(("a name",), f"'{tok.value}' is a keyword, not a name")
+        name = self.name_words()
+        if not name:
+            raise self.error_here(("a name",))
+        return name
 
     def primary(self) -> Node:
         tok = self.peek()
@@ -273,6 +467,9 @@ class Parser:
             self.advance()
             return String(tok.value, start=tok.start, end=tok.end)
         if kind is TokenKind.NAME:
+            if self.known_name_length():
+                name = self.name()
+                return Name(name, start=tok.start, end=self.previous_end())
             word = tok.value
             if word == "true" or word == "false":
                 self.advance()
@@ -280,6 +477,14 @@ class Parser:
             if word == "null":
                 self.advance()
                 return Null(start=tok.start, end=tok.end)
+            if word == "if":
+                return self.if_expression()
+            if word == "for":
+                return self.for_expression()
+            if word == "some" or word == "every":
+                return self.quantified()
+            if word == "function" and self.at("(", 1):
+                return self.function_definition()
             if word in RESERVED:
                 raise self.error_here(
                     (_EXPRESSION,), f"'{word}' is a keyword and cannot start an expression"
@@ -296,15 +501,95 @@ class Parser:
                 self.advance()
                 return At(s.value, start=tok.start, end=s.end)
             if p == "(":
-                return self.parenthesis_or_range()
+                return self.enclosed(self.parenthesis_or_range)
             if p == "[":
-                return self.list_or_range()
+                return self.enclosed(self.list_or_range)
             if p == "]":
                 self.advance()
-                return self.range_rest(tok, lo_closed=False, lo=self.expression())
+                return self.range_rest(tok, lo_closed=False, lo=self.enclosed(self.expression))
             if p == "{":
-                raise self.error_here((_EXPRESSION,), "contexts ({...}) are not supported yet")
+                return self.enclosed(self.context)
         raise self.error_here((_EXPRESSION,))
+
+    # -- textual expressions: they extend as far right as they can -------------
+
+    def if_expression(self) -> If:
+        first = self.advance()
+        condition = self.expression()
+        self.expect_word("then", "an operator")
+        then = self.expression()
+        self.expect_word("else", "an operator")
+        otherwise = self.expression()
+        return If(condition, then, otherwise, start=first.start, end=otherwise.end)
+
+    def iterations(self, closing: str) -> tuple[Iteration, ...]:
+        found: list[Iteration] = []
+        while True:
+            tok = self.peek()
+            name = self.name()
+            self.expect_word("in")
+            source = self.expression()
+            end = None
+            if self.at(".."):
+                self.advance()
+                end = self.expression()
+            found.append(Iteration(name, source, end, start=tok.start, end=self.previous_end()))
+            if not self.at(","):
+                break
+            self.advance()
+        self.expect_word(closing, "','", "an operator")
+        return tuple(found)
+
+    def for_expression(self) -> For:
+        first = self.advance()
+        iterations = self.iterations("return")
+        body = self.expression()
+        return For(iterations, body, start=first.start, end=body.end)
+
+    def quantified(self) -> Quantified:
+        first = self.advance()
+        iterations = self.iterations("satisfies")
+        condition = self.expression()
+        quantifier = cast(Literal["some", "every"], first.value)
+        return Quantified(quantifier, iterations, condition, start=first.start, end=condition.end)
+
+    def function_definition(self) -> FunctionDef:
+        first = self.advance()
+        self.advance()
+        parameters: list[str] = []
+        while not self.at(")"):
+            parameters.append(self.name())
+            if self.at(":"):
+                self.advance()
+                self.type_ref()  # documented, not checked
+            if not self.at(","):
+                break
+            self.advance()
+        self.expect(")", "','")
+        if self.at_word("external"):
+            raise self.error_here((_EXPRESSION,), "external functions are not supported")
+        body = self.expression()
+        return FunctionDef(tuple(parameters), body, start=first.start, end=body.end)
+
+    def context(self) -> ContextExpr:
+        open_ = self.advance()
+        entries: list[tuple[str, Node]] = []
+        while not self.at("}"):
+            tok = self.peek()
+            if tok.kind is TokenKind.STRING:
+                self.advance()
+                key = str(tok.value)
+            else:
+                key = self.name()
+            # Later entries (and paths) may spell the key with keywords in it.
+            self.add_known(key)
+            self.expect(":")
+            entries.append((key, self.expression()))
+            if not self.at(","):
+                break
+            self.advance()
+        self.expect("}", "','", "an operator")
+        return ContextExpr(tuple(entries), start=open_.start, end=self.previous_end())
 
     def parenthesis_or_range(self) -> Node:
         open_ = self.advance()
@@ -338,7 +623,12 @@ class Parser:
     def range_rest(self, open_: Token, *, lo_closed: bool, lo: Node) -> Range:
         """After the start bracket and low endpoint: `.. hi` and the end bracket."""
         self.expect("..", "an operator")
-        hi = self.expression()
+        saved = self.no_filter
+        self.no_filter = True
+        try:
+            hi = self.expression()
+        finally:
+            self.no_filter = saved
         tok = self.peek()
         if tok.kind is TokenKind.PUNCT and tok.value in ("]", ")", "["):
             self.advance()
@@ -348,14 +638,14 @@ class Parser:
         raise self.error_here(("']'", "')'", "'['", "an operator"))
 
 
-def parse_unary_tests(text: str) -> UnaryTests:
+def parse_unary_tests(text: str, names: Iterable[str] = ()) -> UnaryTests:
     """Parse a decision-table input entry; raises FeelSyntaxError with the position."""
-    return Parser(text).unary_tests()
+    return Parser(text, names).unary_tests()
 
 
-def parse_expression(text: str) -> Node:
-    """Parse one FEEL expression (the subset implemented so far)."""
-    parser = Parser(text)
+def parse_expression(text: str, names: Iterable[str] = ()) -> Node:
+    """Parse one FEEL expression; `names` are the (multi-word) names in scope."""
+    parser = Parser(text, names)
     node = parser.expression()
     if parser.peek().kind is not TokenKind.EOF:
         raise parser.error_here(("an operator", _END))

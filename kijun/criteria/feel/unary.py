@@ -23,7 +23,7 @@ ones, and `not` swaps the two.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, NoReturn, Protocol
@@ -76,17 +76,23 @@ def _match_any(value: Any, env: Mapping[str, Any] | None = None, /) -> bool:
     return True
 
 
-def compile_unary_tests(text: str, type: ValueType) -> UnaryTest:
+def compile_unary_tests(text: str, type: ValueType, names: Iterable[str] = ()) -> UnaryTest:
     """Parse `text` once and compile it for an input of `type`.
+
+    `names` are the other names in scope (`< Max Age` reads `Max Age` from the
+    env given to `matches`); multi-word ones are recognised in the text and
+    they may be called as functions. Input entries may be any FEEL expression
+    (`? > 3 and ? < 7`, `if x then 1 else 2`, …); only constant tests have a region.
 
     Raises FeelSyntaxError when the text does not parse (or calls an unknown
     function) and FeelTypeError when a test can never hold for `type`.
     """
     type = ValueType(type)
-    tree = parse_unary_tests(text)
+    known = tuple(names)
+    tree = parse_unary_tests(text, known)
     if tree.is_any:
         return UnaryTest(text, type, tree, True, Region.any(type), frozenset(), _match_any)
-    compiler = _UnaryCompiler(text, type)
+    compiler = _UnaryCompiler(text, type, known)
     parts = [compiler.positive(t) for t in tree.tests]
     fns = tuple(fn for fn, _ in parts)
     truths = [truth for _, truth in parts]
@@ -148,7 +154,7 @@ def _matcher(fns: tuple[Test, ...], negated: bool) -> Matcher:
 
 
 class _UnaryCompiler:
-    def __init__(self, text: str, type: ValueType) -> None:
+    def __init__(self, text: str, type: ValueType, known: Iterable[str] = ()) -> None:
         self.text = text
         self.type = type
         self.tag = type.value  # FEEL's name for the type, as in values.NUMBER
@@ -157,6 +163,7 @@ class _UnaryCompiler:
             input_type=self.tag,
             subject=f"unary test {text!r} on {a_type(self.tag)} input",
             expected=a_type(self.tag),
+            known=known,
         )
         self.all, self.nothing, self.null = _base_regions(type)
 
@@ -285,8 +292,18 @@ class _UnaryCompiler:
         return true, true.complement_region(null=False)
 
     def range_truth(self, r: fv.FeelRange) -> Truth | None:
-        low = self.compare_truth(">=" if r.lo_closed else ">", r.lo)
-        high = self.compare_truth("<=" if r.hi_closed else "<", r.hi)
+        # values.FeelRange: an open end at null is unbounded (true for every non-null value).
+        unbounded = (self.all, self.nothing)
+        low = (
+            unbounded
+            if r.lo is None and not r.lo_closed
+            else self.compare_truth(">=" if r.lo_closed else ">", r.lo)
+        )
+        high = (
+            unbounded
+            if r.hi is None and not r.hi_closed
+            else self.compare_truth("<=" if r.hi_closed else "<", r.hi)
+        )
         if low is None or high is None:
             return None
         return low[0].intersection(high[0]), low[1].union(high[1])
