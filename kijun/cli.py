@@ -42,7 +42,7 @@ def fail(message: str, *, as_json: bool, code: int = 1, kind: str = "error") -> 
 
 @app.command("decide")
 def decide_command(
-    path: str = typer.Argument(..., help="A criterion file (kijun YAML)."),
+    path: str = typer.Argument(..., help="A criterion file (kijun YAML) or a DMN file (.dmn)."),
     input_json: str = typer.Option(..., "--input", "-i", help="Facts as a JSON object."),
     on: str | None = typer.Option(None, "--on", help="Decide as of this date (default today)."),
     decision: str | None = typer.Option(None, "--decision", "-d", help="Decision to answer."),
@@ -63,7 +63,14 @@ def decide_command(
     if not isinstance(facts, dict):
         fail("--input must be a JSON object of facts", as_json=as_json)
     try:
-        criterion = load_file(path)
+        if path.lower().endswith((".dmn", ".xml")):
+            dmn = _dmn_criterion(path)
+            if isinstance(dmn, Exception):
+                _decide_dmn_model(path, facts, decision, dmn, as_json=as_json)
+                return
+            criterion = dmn
+        else:
+            criterion = load_file(path)
         result = decide(criterion, facts, on, decision=decision)
     except CriteriaError as e:
         fail(str(e), as_json=as_json)
@@ -74,6 +81,75 @@ def decide_command(
         _print_result(data)
     if not result.decided:
         raise typer.Exit(2)
+
+
+def _dmn_criterion(path: str) -> Any:
+    """The DMN file as a criterion in force from any date, or the reason it is not one."""
+    import datetime as dt
+    from pathlib import Path
+
+    from kijun.criteria.dmn import DmnError
+    from kijun.criteria.formats.dmn_import import (
+        DmnImportOptions,
+        criterion_from_dmn,
+        read_metadata,
+    )
+    from kijun.criteria.model import VersionStatus
+
+    p = Path(path)
+    meta = read_metadata(p)
+    options = DmnImportOptions(
+        criterion_id=None if meta.get("id") else p.stem,
+        effective_from=None if meta.get("effective_from") else dt.date(1, 1, 1),
+        status=VersionStatus.PUBLISHED,
+    )
+    try:
+        return criterion_from_dmn(p, options)
+    except DmnError as e:
+        return e
+
+
+def _decide_dmn_model(
+    path: str, facts: dict[str, Any], decision: str | None, why: Exception, *, as_json: bool
+) -> None:
+    """Evaluate a DMN model that is more than decision tables with the general DMN engine."""
+    from pathlib import Path
+
+    from kijun.criteria.dmn import DmnModels, read_dmn
+    from kijun.criteria.dmn.jsonvalues import facts_from_json, to_json
+
+    definitions = read_dmn(Path(path))
+    models = DmnModels([definitions])
+    required = {
+        href.rsplit("#", 1)[-1] for d in definitions.decisions for href in d.information
+    }
+    top = [d.name for d in definitions.decisions if d.id not in required]
+    if decision is None:
+        if len(top) != 1:
+            fail(f"{path}: give --decision (one of: {', '.join(top)})", as_json=as_json)
+        decision = top[0]
+    try:
+        inputs = facts_from_json(definitions, facts)
+    except ValueError as e:
+        fail(str(e), as_json=as_json)
+    try:
+        value = models.evaluate(decision, inputs)
+    except KeyError:
+        names = ", ".join(d.name for d in definitions.decisions)
+        fail(f"{path}: no decision named {decision!r} (known: {names})", as_json=as_json)
+    outputs = {decision: to_json(value)}
+    data = {
+        "decision": decision,
+        "status": "decided",
+        "outputs": outputs,
+        "engine": "dmn",
+        "note": f"evaluated as a DMN model, without 根拠: {why}",
+    }
+    if as_json:
+        emit(data)
+        return
+    typer.echo(f"{decision} (DMN model)")
+    typer.echo(f"  {decision}: {json.dumps(outputs[decision], ensure_ascii=False)}")
 
 
 def _print_result(data: dict[str, Any]) -> None:
@@ -431,6 +507,95 @@ def export_command(
         Path(output).write_text(xml, encoding="utf-8")
     else:
         typer.echo(xml, nl=False)
+
+
+@app.command("import")
+def import_command(
+    path: str = typer.Argument(..., help="A DMN 1.1–1.5 file (.dmn / .xml)."),
+    criterion_id: str | None = typer.Option(
+        None, "--criterion", "-c", help="Criterion id (default: from the file's kijun extension)."
+    ),
+    version: int | None = typer.Option(
+        None, "--version", "-v", help="Version number (default: the file's, else the next one)."
+    ),
+    effective_from: str | None = typer.Option(
+        None, "--effective-from", help="施行日, e.g. 2026-04-01 (default: the file's)."
+    ),
+    status: str | None = typer.Option(
+        None, "--status", help="draft or published (default: the file's, else draft)."
+    ),
+    department: str | None = typer.Option(None, "--department", help="担当課 for a new criterion."),
+    actor: str | None = typer.Option(None, "--actor", help="Who imports (for the audit log)."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Store a DMN model as a criterion version, all or nothing.
+
+    The model's decision tables become the version's; 根拠 and 注記 come from
+    annotation columns of those names. A new criterion takes its name from the
+    model; an existing one only gains (or, for a draft, updates) the version.
+    """
+    from dataclasses import replace
+    from pathlib import Path
+
+    from kijun.criteria.errors import CriteriaError
+    from kijun.criteria.formats.dmn_import import (
+        DmnImportOptions,
+        criterion_from_dmn,
+        read_metadata,
+    )
+    from kijun.criteria.model import VersionStatus
+    from kijun.store import NotFoundError, StoreError, get_criterion, open_session, save_criterion
+
+    try:
+        chosen_status = VersionStatus(status) if status else None
+    except ValueError:
+        fail(f"--status must be draft or published, not {status!r}", as_json=as_json)
+    if chosen_status is VersionStatus.RETIRED:
+        fail("--status must be draft or published, not 'retired'", as_json=as_json)
+    options = DmnImportOptions(
+        criterion_id=criterion_id,
+        version=version,
+        effective_from=_parse_day(effective_from, "--effective-from", as_json=as_json),
+        status=chosen_status,
+        department=department,
+    )
+    try:
+        file_says = read_metadata(Path(path))
+        imported = criterion_from_dmn(Path(path), options)
+        with open_session(database_url) as session:
+            try:
+                stored = get_criterion(session, imported.id)
+            except NotFoundError:
+                stored = None
+            if stored is not None:
+                if version is None and "version" not in file_says:
+                    numbers = [v.number for v in stored.versions]
+                    options = replace(options, default_version=max(numbers, default=0) + 1)
+                    imported = criterion_from_dmn(Path(path), options)
+                # the criterion keeps its name, department and test cases: a model only
+                # brings a version
+                imported = replace(stored, versions=imported.versions)
+            report = save_criterion(session, imported, actor=actor or _default_actor())
+    except (CriteriaError, StoreError) as e:
+        fail(str(e), as_json=as_json)
+    v = imported.versions[0]
+    data = {
+        "criterion": imported.id,
+        "version": v.number,
+        "effective_from": v.effective_from.isoformat(),
+        "status": v.status.value,
+        "decisions": [d.name for d in v.decisions],
+        "rules": sum(len(d.rules) for d in v.decisions),
+        "saved": report.to_dict(),
+    }
+    if as_json:
+        emit(data)
+        return
+    typer.echo(
+        f"{imported.id}: version {v.number} ({v.status.value}, 施行日 {v.effective_from}) — "
+        f"{len(v.decisions)} decisions, {data['rules']} rules"
+    )
 
 
 @app.command("tck")

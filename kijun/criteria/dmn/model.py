@@ -114,6 +114,8 @@ class InputClause:
     text: str
     type_ref: str | None
     allowed: str | None
+    label: str | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,8 @@ class OutputClause:
     type_ref: str | None
     allowed: str | None
     default: str | None
+    label: str | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +134,7 @@ class DtRule:
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     annotations: tuple[str, ...] = ()
+    description: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +146,8 @@ class DecisionTable(Expr):
     rules: tuple[DtRule, ...]
     #: the table's output label: names a single output's value in messages
     label: str | None = None
+    #: the names of the rule-annotation columns (DMN 1.2+), in order
+    annotation_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +167,7 @@ class Decision:
     #: hrefs of required BKMs and decision services
     knowledge: tuple[str, ...]
     expression: Expr | None
+    description: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,6 +112,11 @@ def _type_ref(el: ET.Element) -> str | None:
     return ref or None
 
 
+def _description(el: ET.Element) -> str | None:
+    d = _child(el, "description")
+    return (d.text or "").strip() or None if d is not None else None
+
+
 def _href(el: ET.Element) -> str:
     href = el.get("href")
     if not href:
@@ -276,6 +281,8 @@ def _decision_table(el: ET.Element) -> DecisionTable:
                 _text(expression) or "",
                 _type_ref(expression),
                 _text(_child(i, "inputValues")),
+                i.get("label"),
+                _description(i),
             )
         )
     outputs = []
@@ -286,6 +293,8 @@ def _decision_table(el: ET.Element) -> DecisionTable:
                 _type_ref(o),
                 _text(_child(o, "outputValues")),
                 _text(_child(o, "defaultOutputEntry")),
+                o.get("label"),
+                _description(o),
             )
         )
     if not outputs:
@@ -307,7 +316,7 @@ def _decision_table(el: ET.Element) -> DecisionTable:
                 f"{len(outputs)} outputs"
             )
         notes = tuple(_text(a) or "" for a in _children(r, "annotationEntry"))
-        rules.append(DtRule(r.get("id"), when, then, notes))
+        rules.append(DtRule(r.get("id"), when, then, notes, _description(r)))
     return DecisionTable(
         el.get("id"),
         _type_ref(el),
@@ -317,6 +326,7 @@ def _decision_table(el: ET.Element) -> DecisionTable:
         tuple(outputs),
         tuple(rules),
         el.get("outputLabel"),
+        tuple((a.get("name") or "").strip() for a in _children(el, "annotation")),
     )
 
 
@@ -367,6 +377,7 @@ def read_definitions(root: ET.Element, source: str | None = None) -> Definitions
                         information,
                         knowledge,
                         _expression_child(el, required=False),
+                        _description(el),
                     )
                 )
             elif tag == "businessKnowledgeModel":

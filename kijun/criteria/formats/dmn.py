@@ -86,7 +86,11 @@ def version_to_dmn(criterion: Criterion, version: Version) -> str:
     })
     if version.effective_to:
         meta.set("effective_to", version.effective_to.isoformat())
-    for key, value in (("department", criterion.department), ("basis", criterion.basis)):
+    for key, value in (
+        ("department", criterion.department),
+        ("basis", criterion.basis),
+        ("note", version.note),
+    ):
         if value:
             meta.set(key, value)
 
@@ -140,6 +144,8 @@ def _decision(
         dt_el.set("aggregation", table.aggregation.value)
     for j, clause in enumerate(table.inputs):
         inp = _sub(dt_el, "input", id=f"{decision_id}_in_{j + 1}", label=clause.name)
+        if clause.description:
+            _sub(inp, "description", clause.description)
         _text(inp, "inputExpression", _input_expression(clause.name, producers),
               typeRef=_TYPE_REF[clause.type])
         if clause.allowed is not None:
@@ -151,6 +157,8 @@ def _decision(
         else:
             attrs["label"] = out.name
         o = _sub(dt_el, "output", **attrs)
+        if out.description:
+            _sub(o, "description", out.description)
         if out.allowed is not None:
             _text(o, "outputValues", _literals(out.allowed))
         if out.has_default:
