@@ -350,3 +350,44 @@ def test_tck_runner_on_a_tiny_folder(tmp_path: Path) -> None:
     report.write_csv(out)
     first = out.read_text().splitlines()[0]
     assert first == '"level/0001-tiny","0001-tiny-test-01","ok","SUCCESS",""'
+
+
+def test_instance_of_item_definitions_checks_structure_not_allowed_values() -> None:
+    items = (
+        '<itemDefinition name="t255"><typeRef>number</typeRef>'
+        "<allowedValues><text>[0..255]</text></allowedValues></itemDefinition>"
+        '<itemDefinition name="tNumbers" isCollection="true"><typeRef>number</typeRef></itemDefinition>'
+        '<itemDefinition name="tAnys" isCollection="true"><typeRef>Any</typeRef></itemDefinition>'
+        '<itemDefinition name="tAB"><itemComponent name="a"><typeRef>string</typeRef>'
+        '</itemComponent><itemComponent name="b"><typeRef>string</typeRef></itemComponent>'
+        "</itemDefinition>"
+    )
+    cases = {
+        "256 instance of t255": True,
+        '"256" instance of t255': False,
+        "[1, 2] instance of tNumbers": True,
+        '[1, "2"] instance of tNumbers': False,
+        "1 instance of tNumbers": False,
+        '[1, "2", @"2018-12-08"] instance of tAnys': True,
+        "[] instance of tAnys": True,
+        '{a: "x", b: "y", c: 1} instance of tAB': True,  # more entries are fine
+        '{a: "x"} instance of tAB': False,
+        '{a: "x", b: [1]} instance of tAB': False,
+        '[{a: "x", b: "y"}] instance of list<tAB>': True,
+        "1 instance of tUndeclared": False,
+    }
+    body = items + "".join(
+        decision(f"d{i}", literal(text)) for i, text in enumerate(cases)
+    )
+    m = compiled(body)
+    for i, (text, expected) in enumerate(cases.items()):
+        assert m.evaluate(f"d{i}", {}) is expected, text
+
+
+def test_tck_compares_times_exactly() -> None:
+    from kijun.criteria.dmn.tck import same
+    from kijun.criteria.feel import values as fv
+
+    a = fv.parse_temporal("2018-12-08T00:00:00.5")
+    b = fv.parse_temporal("2018-12-08T00:00:00")
+    assert same(a, a) and not same(a, b)  # FEEL's `=` would say true: it resolves to the second

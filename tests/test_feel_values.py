@@ -195,7 +195,10 @@ def test_lists_contexts_and_ranges_compare_elementwise() -> None:
     lt10 = v.FeelRange(None, 10, False, False, lo_unbounded=True)
     assert v.equal(lt10, v.FeelRange(None, 10, False, False)) is False
     assert lt10.includes(-(10**9)) is True
-    assert v.FeelRange(1, None, True, False).includes(10**9) is True  # open null end
+    # An end at null is compared like any other (DMN TCK 0072): null, not unbounded.
+    assert v.FeelRange(1, None, True, False).includes(10**9) is None
+    assert v.FeelRange(1, None, True, False).includes(0) is False
+    assert v.FeelRange(1, None, True, False, hi_unbounded=True).includes(10**9) is True
     assert v.FeelRange(1, 5, True, True).includes("a") is None
 
 

@@ -66,16 +66,23 @@ def _null_on_error(f: Eval) -> Eval:
     return safe
 
 
-def compile_feel(text: str, names: Iterable[str], where: str, lenient: bool = False) -> Eval:
+def compile_feel(
+    text: str,
+    names: Iterable[str],
+    where: str,
+    lenient: bool = False,
+    types: fe.TypeResolver | None = None,
+) -> Eval:
     """A FEEL expression as a closure over an env; empty text is null.
 
     `lenient`: a syntax error is raised when the expression is evaluated rather
-    than now, so one bad expression spoils only what depends on it.
+    than now, so one bad expression spoils only what depends on it. `types`
+    resolves the model's item definitions for `instance of`.
     """
     if not text.strip():
         return lambda env: None
     try:
-        expr = compile_expression(text, names=tuple(names))
+        expr = compile_expression(text, names=tuple(names), types=types)
     except CriteriaError as e:
         error = DmnError(f"{where}: FEEL {text.strip()!r}: {e}")
         if lenient:
@@ -184,6 +191,72 @@ class Types:
         self.definitions = definitions
         self.items = {t.name: t for t in definitions.item_definitions}
         self.cache: dict[str, Coerce] = {}
+        self.checks: dict[str, Callable[[Any], bool] | None] = {}
+
+    def instance_check(self, name: str) -> Callable[[Any], bool] | None:
+        """`x instance of name` for an item definition (or `import.name`); None if undeclared.
+
+        Only the structure counts: the base type, collection, components (more
+        entries are fine) and function-ness; allowed values do not, so `256
+        instance of t255` holds for a `number` restricted to [0..255].
+        """
+        if name in self.checks:
+            return self.checks[name]
+        if name not in self.items:
+            prefix, dot, rest = name.partition(".")
+            other = self.models.imported(self.definitions, prefix) if dot else None
+            check = None if other is None else self.models.types(other).instance_check(rest)
+            self.checks[name] = check
+            return check
+        # Recursive item definitions: the entry resolves to the check once it is built.
+        built: list[Callable[[Any], bool]] = []
+        self.checks[name] = lambda x: built[0](x)
+        check = self._item_check(self.items[name])
+        built.append(check)
+        self.checks[name] = check
+        return check
+
+    def _item_check(self, t: m.TypeDef) -> Callable[[Any], bool]:
+        element: Callable[[Any], bool]
+        if t.is_function:
+            element = _is_function
+        elif t.components:
+            fields = tuple((c.name, self._item_check(c)) for c in t.components)
+
+            def structure(x: Any) -> bool:
+                return isinstance(x, Mapping) and all(
+                    k in x and (x[k] is None or c(x[k])) for k, c in fields
+                )
+
+            element = structure
+        elif t.type_ref is None:
+            element = _not_null
+        else:
+            element = self._ref_check(t.type_ref)
+        if not t.is_collection:
+            return element
+        item = element
+
+        def collection(x: Any) -> bool:
+            return x.__class__ is list and all(i is None or item(i) for i in x)
+
+        return collection
+
+    def _ref_check(self, type_ref: str) -> Callable[[Any], bool]:
+        declared = self.instance_check(type_ref)
+        if declared is not None:
+            return declared
+        base = _BASE_TYPES.get(type_ref)
+        if base is not None:
+
+            def of_base(x: Any) -> bool:
+                return x is not None and fe.type_name(x) == base
+
+            return of_base
+        try:
+            return fe.compile_type(type_ref, self.instance_check)
+        except CriteriaError:
+            return _never
 
     def coercer(self, type_ref: str | None) -> Coerce | None:
         """value → conforming value, or `_INVALID`; None when anything goes."""
@@ -235,6 +308,18 @@ class Types:
 
 def _anything(v: Any) -> Any:
     return v
+
+
+def _is_function(x: Any) -> bool:
+    return x is not None and fe.type_name(x) == "function"
+
+
+def _not_null(x: Any) -> bool:
+    return x is not None
+
+
+def _never(x: Any) -> bool:
+    return False
 
 
 def _base(type_name: str) -> Coerce:
@@ -380,7 +465,7 @@ class BoxCompiler:
         self.lenient = types.lenient
 
     def feel(self, text: str, names: Iterable[str], where: str) -> Eval:
-        return compile_feel(text, names, where, self.lenient)
+        return compile_feel(text, names, where, self.lenient, self.types.instance_check)
 
     def tests(self, text: str, names: Iterable[str], where: str) -> Test:
         return compile_tests(text, names, where, self.lenient)

@@ -22,6 +22,7 @@ from kijun.criteria.dmn.model import Definitions, DmnError
 from kijun.criteria.dmn.xml import local, read_dmn
 from kijun.criteria.errors import CriteriaError
 from kijun.criteria.feel import evaluate as fe
+from kijun.criteria.feel import temporal
 from kijun.criteria.feel import values as fv
 
 _RELATIVE = Decimal("1e-12")
@@ -161,6 +162,9 @@ def same(expected: Any, actual: Any) -> bool:
         return False
     if isinstance(expected, bool) or isinstance(actual, bool):
         return expected is actual
+    if fv.type_of(expected) in (fv.TIME, fv.DATE_TIME):
+        # Exactly, fractions of a second included (FEEL's `=` resolves to the second).
+        return temporal.equal(expected, actual) is True
     return fe.equal(expected, actual) is True
 
 

@@ -2,9 +2,10 @@
 
 Every node records the source span it came from (`start`, `end` offsets),
 excluded from equality so that trees compare by meaning; error messages quote
-the span. Unary tests (`UnaryTests`, `UnaryComparison`) exist only at the top
-of an input entry; everything else is an expression and will stay one when
-the parser grows into full FEEL.
+the span. Unary tests (`UnaryTests`, `UnaryComparison`) stand at the top of
+an input entry and on the right of `in`; a `UnaryComparison` in parentheses,
+`(< 10)`, is also an expression: the range the test denotes. Everything else
+is an expression.
 """
 
 from __future__ import annotations
@@ -114,7 +115,10 @@ class Invocation(Node):
 
 @dataclass(frozen=True, slots=True)
 class UnaryComparison(Node):
-    """A simple positive unary test `< e`, `<= e`, `> e`, `>= e`, `= e`, `!= e`."""
+    """A simple positive unary test `< e`, `<= e`, `> e`, `>= e`, `= e`, `!= e`.
+
+    In an expression (written in parentheses, `(< 10)`) it is a range value.
+    """
 
     op: ComparisonOp
     endpoint: Node

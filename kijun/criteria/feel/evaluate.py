@@ -31,10 +31,13 @@ from kijun.criteria.feel import ast
 from kijun.criteria.feel import values as fv
 from kijun.criteria.feel.functions import BUILTINS, Builtin, InvalidArgument, parse_date
 from kijun.criteria.feel.lexer import line_starts, position
-from kijun.criteria.feel.parser import parse_expression
+from kijun.criteria.feel.parser import parse_expression, parse_type
 
 Env = Mapping[str, Any] | None
 Fn = Callable[[Any, Env], Any]
+#: `x instance of T` for the types a model declares (DMN item definitions): the
+#: check for type name T, or None when the model does not declare T
+TypeResolver = Callable[[str], Callable[[Any], bool] | None]
 
 _ARTICLE = {
     fv.NUMBER: "a number",
@@ -155,8 +158,11 @@ class ExpressionCompiler:
         expected: str | None = None,
         strict: bool = True,
         known: Iterable[str] = (),
+        types: TypeResolver | None = None,
     ) -> None:
         self.text = text
+        #: the declared types `instance of` may name beside FEEL's own
+        self.types = types
         self.input_type = input_type
         self.subject = subject
         self.expected = expected
@@ -234,8 +240,21 @@ class ExpressionCompiler:
         if node.name == "?":
             return Compiled(_input, self.input_type)
         name = node.name
-        if not self.is_local(name):
+        if self.is_local(name):
+            builtin = None
+        else:
             self.names.add(name)
+            builtin = None if name in self.known else BUILTINS.get(name)
+        if builtin is not None:
+            # A built-in named as a value (`sort(xs, abs)`, `f(sqrt)`), unless the
+            # environment supplies a value of that name after all.
+            function = builtin
+
+            def builtin_value(v: Any, env: Env) -> Any:
+                value = None if env is None else env.get(name)
+                return function if value is None else value
+
+            return Compiled(builtin_value, None)
 
         def fn(v: Any, env: Env) -> Any:
             return None if env is None else env.get(name)
@@ -346,6 +365,20 @@ class ExpressionCompiler:
 
         return Compiled(fn, fv.RANGE)
 
+    def _unary_comparison(self, node: ast.UnaryComparison) -> Compiled:
+        """`(< 10)` in an expression: the range the unary test denotes."""
+        endpoint = self.compile(node.endpoint)
+        op = node.op
+        make = fv.comparison_range
+        if endpoint.constant:
+            return constant(make(op, endpoint.value))
+        f = endpoint.fn
+
+        def fn(v: Any, env: Env) -> Any:
+            return make(op, f(v, env))
+
+        return Compiled(fn, fv.RANGE)
+
     def _invocation(self, node: ast.Invocation) -> Compiled:
         callee = node.callee
         if isinstance(callee, ast.Name) and not self.is_local(callee.name):
@@ -391,7 +424,9 @@ class ExpressionCompiler:
                 )
             by_name = dict(node.named)
             arg_nodes = tuple(by_name[p] for p in params)
+            impl = builtin.impl_for(params)
         else:
+            impl = builtin.impl
             if not builtin.bind_positional(len(node.args)):
                 if not self.strict:
                     return constant(None)
@@ -403,7 +438,6 @@ class ExpressionCompiler:
                 )
             arg_nodes = node.args
         args = [self.compile(a) for a in arg_nodes]
-        impl = builtin.impl
         # No folding without arguments: `today()` and `now()` change between evaluations.
         if args and all(a.constant for a in args):
             try:
@@ -428,6 +462,12 @@ class ExpressionCompiler:
 
     def _context(self, node: ast.ContextExpr) -> Compiled:
         keys = [k for k, _ in node.entries]
+        if len(set(keys)) != len(keys):
+            # DMN 1.5 §10.3.2.6: the keys of a context are distinct; a repeated one is an error.
+            duplicate = next(k for i, k in enumerate(keys) if k in keys[:i])
+            if self.strict:
+                raise self.syntax_error(node, f"context key {duplicate!r} is repeated")
+            return constant(None)
         parts = [self.compile_in(e, keys[:i]) for i, (_, e) in enumerate(node.entries)]
         if all(p.constant for p in parts):
             value = dict(zip(keys, (p.value for p in parts), strict=True))
@@ -477,8 +517,10 @@ class ExpressionCompiler:
                 return index_of(items, r) if fv.type_of(r) == fv.NUMBER else []
             kept = []
             for i, item in enumerate(items):
-                local = dict(item) if item.__class__ is dict else {}
-                local["item"] = item
+                # A context's own entries come first: `[{item: 1}][item = 1]` reads the entry.
+                local = {"item": item}
+                if item.__class__ is dict:
+                    local.update(item)
                 r = cond(v, Scope(local, env))
                 if r is True:
                     kept.append(item)
@@ -596,8 +638,10 @@ class ExpressionCompiler:
             r = f(x, env)
             if uses_input and (r is True or r is False):
                 return r
-            if r.__class__ is list or r.__class__ is fv.FeelRange:
-                return fv.contains(r, x)
+            if r.__class__ is list:
+                return list_holds(r, x)
+            if r.__class__ is fv.FeelRange:
+                return r.includes(x)
             return equal(x, r)
 
         return expression
@@ -636,6 +680,10 @@ class ExpressionCompiler:
                 (x.__class__ is UserFunction and len(x.parameters) == arity)
                 or (x.__class__ is not UserFunction and type_name(x) == "function")
             )
+        if name not in _TYPE_NAMES and self.types is not None:
+            declared = self.types(name)
+            if declared is not None:
+                return declared
         if name not in _TYPE_NAMES:
             if self.strict:
                 raise self.syntax_error(t, f"unknown type {name!r}", ("a FEEL type",))
@@ -697,7 +745,12 @@ def _nested(
         if k == len(loops):
             return visit(scope)
         name, source, until = loops[k]
-        items = iteration_items(source(v, scope), None if until is None else until(v, scope))
+        if until is None:
+            items = iteration_items(source(v, scope), None)
+        else:
+            start = source(v, scope)
+            end = until(v, scope)
+            items = None if start is None or end is None else _steps(start, end)
         if items is None:
             return False
         return all(level(k + 1, {**bound, name: item}) for item in items)
@@ -713,24 +766,66 @@ def _integer(x: Any) -> int | None:
 
 
 def iteration_items(source: Any, until: Any) -> list[Any] | range | None:
-    """What `x in source` (or `x in source..until`) iterates over; None if nothing sensible."""
-    if until is not None or (source.__class__ is fv.FeelRange):
-        if source.__class__ is fv.FeelRange:
-            lo, hi = _integer(source.lo), _integer(source.hi)
-            if lo is None or hi is None:
-                return None
-            lo += 0 if source.lo_closed else 1
-            hi -= 0 if source.hi_closed else 1
-            return range(lo, hi + 1)
-        lo, hi = _integer(source), _integer(until)
-        if lo is None or hi is None:
-            return None
-        return range(lo, hi + 1) if lo <= hi else range(lo, hi - 1, -1)
+    """What `x in source` (or `x in source..until`) iterates over; None if nothing sensible.
+
+    `source..until` counts from one integer (or date) to the other, up or down;
+    a range literal iterates its integers (or days) from start to end, and a
+    descending one (`[2..1]`) is invalid: null. A list iterates its items and
+    any other value is a list of itself.
+    """
+    if until is not None:
+        return _steps(source, until)
     if source is None:
         return None
     if source.__class__ is list:
         return source
+    if source.__class__ is fv.FeelRange:
+        return _range_steps(source)
     return [source]
+
+
+_DAY = dt.timedelta(days=1)
+
+
+def _steps(lo: Any, hi: Any) -> list[Any] | range | None:
+    """`lo..hi` of an iteration: integers or dates, ascending or descending."""
+    a, b = _integer(lo), _integer(hi)
+    if a is not None and b is not None:
+        return range(a, b + 1) if a <= b else range(a, b - 1, -1)
+    if lo.__class__ is dt.date and hi.__class__ is dt.date:
+        days = (hi - lo).days
+        step = _DAY if days >= 0 else -_DAY
+        return [lo + step * i for i in range(abs(days) + 1)]
+    return None
+
+
+def _range_steps(r: fv.FeelRange) -> list[Any] | range | None:
+    if r.comparison is not None or r.lo is None or r.hi is None:
+        return None
+    order = fv.compare(r.lo, r.hi)
+    if order is None or order > 0:
+        return None  # not ordered, or descending: not a range
+    lo, hi = _integer(r.lo), _integer(r.hi)
+    if lo is not None and hi is not None:
+        return range(lo + (0 if r.lo_closed else 1), hi + (1 if r.hi_closed else 0))
+    if r.lo.__class__ is dt.date and r.hi.__class__ is dt.date:
+        first = r.lo if r.lo_closed else r.lo + _DAY
+        last = r.hi if r.hi_closed else r.hi - _DAY
+        return [first + _DAY * i for i in range((last - first).days + 1)]
+    return None
+
+
+def list_holds(items: list[Any], x: Any) -> bool:
+    """`x in [a, b, …]`: whether an item equals `x` (or, a range, includes it).
+
+    Like `list contains`, an item of another type simply does not hold:
+    `true in [false, 2]` is false, not null.
+    """
+    for item in items:
+        r = item.includes(x) if item.__class__ is fv.FeelRange else equal(x, item)
+        if r is True:
+            return True
+    return False
 
 
 def index_of(items: Any, index: Any) -> Any:
@@ -847,7 +942,7 @@ def invoke(f: Any, args: list[Any] | tuple[Any, ...], named: dict[str, Any] | No
             if named is None:
                 return f.impl(*args) if f.bind_positional(len(args)) else None
             params = f.bind_named(tuple(named))
-            return None if params is None else f.impl(*(named[p] for p in params))
+            return None if params is None else f.impl_for(params)(*(named[p] for p in params))
         if named is not None:
             # values.FeelFunction (built-ins as values) binds names itself.
             call_named = getattr(f, "call_named", None)
@@ -911,6 +1006,7 @@ _DISPATCH: dict[type, Callable[[ExpressionCompiler, Any], Compiled]] = {
     ast.Logical: ExpressionCompiler._logical,
     ast.ListExpr: ExpressionCompiler._list,
     ast.Range: ExpressionCompiler._range,
+    ast.UnaryComparison: ExpressionCompiler._unary_comparison,
     ast.Invocation: ExpressionCompiler._invocation,
     ast.ContextExpr: ExpressionCompiler._context,
     ast.Path: ExpressionCompiler._path,
@@ -941,20 +1037,39 @@ class Expression:
         return self._fn(None, env)
 
 
-def compile_expression(text: str, names: Iterable[str] = ()) -> Expression:
+def compile_type(text: str, types: TypeResolver | None = None) -> Callable[[Any], bool]:
+    """`x instance of <text>` as a predicate on x; `types` resolves declared type names.
+
+    Raises FeelSyntaxError when `text` is not a type.
+    """
+    compiler = ExpressionCompiler(
+        text, input_type=None, subject=f"type {text!r}", strict=False, types=types
+    )
+    return compiler.type_check(parse_type(text))
+
+
+def compile_expression(
+    text: str, names: Iterable[str] = (), types: TypeResolver | None = None
+) -> Expression:
     """Parse and compile one FEEL expression.
 
     `names` are the names in scope (input data, decisions, BKMs, context
     entries …): multi-word and keyword-containing ones are recognised in the
     text, and they shadow built-in functions of the same name. Names not
-    declared are still read from `env` at evaluation time. Raises
+    declared are still read from `env` at evaluation time. `types` resolves
+    the type names a model declares, for `instance of`. Raises
     FeelSyntaxError (with line, column and what was expected); evaluation
     never raises: type mismatches give null, as FEEL says.
     """
     known = tuple(names)
     tree = parse_expression(text, known)
     compiler = ExpressionCompiler(
-        text, input_type=None, subject=f"expression {text!r}", strict=False, known=known
+        text,
+        input_type=None,
+        subject=f"expression {text!r}",
+        strict=False,
+        known=known,
+        types=types,
     )
     compiled = compiler.compile(tree)
     return Expression(text, tree, frozenset(compiler.names), compiled.fn)

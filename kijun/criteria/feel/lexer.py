@@ -82,9 +82,16 @@ def _is_name_start(c: str) -> bool:
     )
 
 
+# Apostrophes inside a name (`Student's name`): DMN's additional name symbols
+# include the typographic one, and models write the ASCII one. Neither can
+# mean anything else in FEEL (strings are double-quoted), so the lexer keeps
+# them in the word.
+_NAME_APOSTROPHES = frozenset("'\u2019")
+
+
 def _is_name_part(c: str) -> bool:
-    """DMN 1.5 grammar rule 29 (name part char)."""
-    if _is_name_start(c) or "0" <= c <= "9":
+    """DMN 1.5 grammar rule 29 (name part char), plus apostrophes."""
+    if _is_name_start(c) or "0" <= c <= "9" or c in _NAME_APOSTROPHES:
         return True
     o = ord(c)
     return o == 0xB7 or 0x300 <= o <= 0x36F or 0x203F <= o <= 0x2040

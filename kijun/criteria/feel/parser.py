@@ -18,8 +18,11 @@ other engines: `1 + 1 instance of number` is true); `if`, `for`, `some`,
 Names: the parser is given the names in scope (plus the built-in function
 names) and, at a word, first matches the longest known name token by token,
 so that names containing keywords or the extra name symbols (`date and time`,
-`Loan-to-value`) are recognised; otherwise adjacent non-reserved words are
-joined into one name (`Applicant Age`), as before.
+`Loan-to-value`) are recognised — however they are spaced or broken across
+lines, and even when they start with digits; otherwise adjacent non-reserved
+words are joined into one name (`Applicant Age`), as before. A context key
+may contain the extra name symbols (`{foo+bar: 1}`) and is then known to the
+rest of the text.
 """
 
 from __future__ import annotations
@@ -82,6 +85,8 @@ _EXPONENT = 6
 _PREFIX = 7
 
 _COMPARISON_OPS = frozenset({"=", "!=", "<", "<=", ">", ">="})
+#: DMN 1.5 grammar rule 30 (additional name symbols) that the lexer reads as operators
+_NAME_SYMBOLS = frozenset({".", "/", "-", "+", "*"})
 _INFIX: dict[str, int] = {
     "or": _OR,
     "and": _AND,
@@ -119,8 +124,8 @@ class Parser:
         #: while parsing a range's high end, `[` closes the range (`[1..5[`), never filters
         self.no_filter = False
         #: known names of more than one token, by the text of their first token,
-        #: longest first: the longest match wins
-        self.known: dict[str, list[tuple[str, ...]]] = {}
+        #: longest first: the longest match wins; each with the name as declared
+        self.known: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for name in BUILTINS:
             self.add_known(name)
         for name in names:
@@ -135,26 +140,34 @@ class Parser:
             return  # one-token names are read as they are
         seq = tuple(name[t.start : t.end] for t in tokens)
         entries = self.known.setdefault(seq[0], [])
-        if seq not in entries:
-            entries.append(seq)
-            entries.sort(key=len, reverse=True)
+        if all(s != seq for s, _ in entries):
+            entries.append((seq, name))
+            entries.sort(key=lambda e: len(e[0]), reverse=True)
 
-    def known_name_length(self) -> int:
-        """Tokens in the longest known name at the cursor, 0 if none."""
+    def known_name(self) -> tuple[int, str]:
+        """Tokens in the longest known name at the cursor and that name; (0, "") if none.
+
+        The tokens may be spaced differently from the declaration (`date and\\n time`);
+        the name is returned as declared.
+        """
         first = self.peek()
         if first.kind is TokenKind.EOF:
-            return 0
+            return 0, ""
         candidates = self.known.get(self.text[first.start : first.end])
         if not candidates:
-            return 0
-        for seq in candidates:
+            return 0, ""
+        for seq, name in candidates:
             for k, part in enumerate(seq):
                 tok = self.peek(k)
                 if tok.kind is TokenKind.EOF or self.text[tok.start : tok.end] != part:
                     break
             else:
-                return len(seq)
-        return 0
+                return len(seq), name
+        return 0, ""
+
+    def known_name_length(self) -> int:
+        """Tokens in the longest known name at the cursor, 0 if none."""
+        return self.known_name()[0]
 
     # -- token helpers --------------------------------------------------------
 
@@ -443,12 +456,11 @@ class Parser:
 
     def name(self) -> str:
         """A known (possibly keyword-containing) name, else the adjacent non-reserved words."""
-        k = self.known_name_length()
+        k, known = self.known_name()
         if k:
-            first = self.peek()
             for _ in range(k):
                 self.advance()
-            return self.text[first.start : self.previous_end()]
+            return known
         tok = self.peek()
         if tok.kind is TokenKind.NAME and tok.value in RESERVED:
             raise self.error_here(("a name",), f"'{tok.value}' is a keyword, not a name")
@@ -461,6 +473,11 @@ class Parser:
         tok = self.peek()
         kind = tok.kind
         if kind is TokenKind.NUMBER:
+            if self.known_name_length():
+                # A declared name that starts with digits (`18歳年度末経過`): FEEL's
+                # grammar has none, but models declare them and mean the name.
+                name = self.name()
+                return Name(name, start=tok.start, end=self.previous_end())
             self.advance()
             return Number(tok.value, start=tok.start, end=tok.end)
         if kind is TokenKind.STRING:
@@ -580,7 +597,7 @@ class Parser:
                 self.advance()
                 key = str(tok.value)
             else:
-                key = self.name()
+                key = self.symbol_key() or self.name()
             # Later entries (and paths) may spell the key with keywords in it.
             self.add_known(key)
             self.expect(":")
@@ -591,8 +608,46 @@ class Parser:
         self.expect("}", "','", "an operator")
         return ContextExpr(tuple(entries), start=open_.start, end=self.previous_end())
 
+    def symbol_key(self) -> str:
+        """A context key with DMN's additional name symbols (`foo+bar`, `a.b`, `x-y`), else "".
+
+        Before the `:` of a context entry nothing else can stand, so the words
+        and symbols up to it are one name, written as in the source (runs of
+        whitespace as one space). The cursor moves past the key only when found.
+        """
+        tok = self.peek()
+        if tok.kind is not TokenKind.NAME:
+            return ""
+        k = 1
+        symbols = False
+        while True:
+            nxt = self.peek(k)
+            if nxt.kind is TokenKind.PUNCT and nxt.value in _NAME_SYMBOLS:
+                symbols = True
+            elif nxt.kind is not TokenKind.NAME and nxt.kind is not TokenKind.NUMBER:
+                break
+            k += 1
+        if not symbols or not self.at(":", k):
+            return ""
+        last = self.peek(k - 1)
+        for _ in range(k):
+            self.advance()
+        return " ".join(self.text[tok.start : last.end].split())
+
     def parenthesis_or_range(self) -> Node:
         open_ = self.advance()
+        tok = self.peek()
+        if tok.kind is TokenKind.PUNCT and tok.value in _COMPARISON_OPS:
+            # `(< 10)`: a positive unary test as a range value (DMN 1.5 §10.3.2.7).
+            self.advance()
+            endpoint = self.expression(_ADDITIVE)
+            self.expect(")", "an operator")
+            return UnaryComparison(
+                cast(ComparisonOp, tok.value),
+                endpoint,
+                start=open_.start,
+                end=self.previous_end(),
+            )
         inner = self.expression()
         if self.at(".."):
             return self.range_rest(open_, lo_closed=False, lo=inner)
@@ -649,4 +704,13 @@ def parse_expression(text: str, names: Iterable[str] = ()) -> Node:
     node = parser.expression()
     if parser.peek().kind is not TokenKind.EOF:
         raise parser.error_here(("an operator", _END))
+    return node
+
+
+def parse_type(text: str) -> TypeRef:
+    """Parse a FEEL type (`number`, `list<string>`, `context<a: number>`, an item definition)."""
+    parser = Parser(text)
+    node = parser.type_ref()
+    if parser.peek().kind is not TokenKind.EOF:
+        raise parser.error_here((_END,))
     return node

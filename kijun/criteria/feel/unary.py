@@ -292,17 +292,16 @@ class _UnaryCompiler:
         return true, true.complement_region(null=False)
 
     def range_truth(self, r: fv.FeelRange) -> Truth | None:
-        # values.FeelRange: an open end at null is unbounded (true for every non-null value).
+        if r.comparison == "=" or r.comparison == "!=":
+            return self.compare_truth(r.comparison, r.lo)
+        # values.FeelRange: the open side of `(< 10)` is unbounded (true for every
+        # non-null value); any other end at null compares as null.
         unbounded = (self.all, self.nothing)
         low = (
-            unbounded
-            if r.lo is None and not r.lo_closed
-            else self.compare_truth(">=" if r.lo_closed else ">", r.lo)
+            unbounded if r.lo_unbounded else self.compare_truth(">=" if r.lo_closed else ">", r.lo)
         )
         high = (
-            unbounded
-            if r.hi is None and not r.hi_closed
-            else self.compare_truth("<=" if r.hi_closed else "<", r.hi)
+            unbounded if r.hi_unbounded else self.compare_truth("<=" if r.hi_closed else "<", r.hi)
         )
         if low is None or high is None:
             return None
@@ -407,7 +406,7 @@ def _constant_compare(op: str, c: Any) -> Test:
 
 def _constant_range(r: fv.FeelRange) -> Test:
     lo, hi = r.lo, r.hi
-    if lo is None or hi is None or fv.type_of(lo) != fv.type_of(hi):
+    if lo is None or hi is None or r.comparison is not None or fv.type_of(lo) != fv.type_of(hi):
         includes = r.includes
 
         def odd(v: Any, env: Env) -> bool | None:

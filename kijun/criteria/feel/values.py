@@ -81,11 +81,12 @@ __all__ = ["DaysTimeDuration", "FeelTime", "YearsMonthsDuration", "parse_tempora
 class FeelRange:
     """A range value (`[1..5]` in an expression); membership uses FEEL comparison.
 
-    An open end at null is unbounded (`[1..null)` holds every number from 1),
-    which unary tests and their regions rely on. `lo_unbounded`/`hi_unbounded`
-    mark the ranges a comparison denotes (`< 10` is `(null..10)` with
-    `lo_unbounded`), so that `(< 10) = (null..10)` is false as in FEEL.
-    (The TCK gives null for `5 in (null..10]`; kijun keeps its unbounded reading.)
+    An end at null is compared like any other endpoint, so `5 in (null..10]`
+    is null. A positive unary test written as a range (`(< 10)`, DMN 1.5
+    §10.3.2.7) is unbounded on its open side: `lo_unbounded`/`hi_unbounded`
+    say so, and `comparison` records the operator, so that `(< 10) = (null..10)`
+    and `(= 10) = [10..10]` are false while `(< 10) = (< 10)` is true.
+    `(!= 10)` holds for every value but 10, as the unary test does.
     """
 
     lo: Any
@@ -94,27 +95,34 @@ class FeelRange:
     hi_closed: bool
     lo_unbounded: bool = False
     hi_unbounded: bool = False
-
-    @property
-    def low_open_ended(self) -> bool:
-        return self.lo_unbounded or (self.lo is None and not self.lo_closed)
-
-    @property
-    def high_open_ended(self) -> bool:
-        return self.hi_unbounded or (self.hi is None and not self.hi_closed)
+    #: the unary comparison operator (`<`, `=`, `!=` …) the range was written as
+    comparison: str | None = None
 
     def includes(self, v: Any) -> bool | None:
+        comparison = self.comparison
+        if comparison == "=" or comparison == "!=":
+            return COMPARE[comparison](v, self.lo)
         if v is None:
             return None
-        if self.low_open_ended:
+        if self.lo_unbounded:
             low: bool | None = True
         else:
             low = (less_equal if self.lo_closed else less)(self.lo, v)
             if low is False:
                 return False
-        if self.high_open_ended:
+        if self.hi_unbounded:
             return low
         return conjunction(low, (less_equal if self.hi_closed else less)(v, self.hi))
+
+
+def comparison_range(op: str, endpoint: Any) -> FeelRange:
+    """The range a positive unary test denotes: `< 10` is `(null..10)` unbounded below."""
+    if op == "<" or op == "<=":
+        return FeelRange(None, endpoint, False, op == "<=", lo_unbounded=True, comparison=op)
+    if op == ">" or op == ">=":
+        return FeelRange(endpoint, None, op == ">=", False, hi_unbounded=True, comparison=op)
+    closed = op == "="
+    return FeelRange(endpoint, endpoint, closed, closed, comparison=op)
 
 
 class FeelFunction:
@@ -190,19 +198,30 @@ def equal(a: Any, b: Any) -> bool | None:
             return False
         return _all_equal((a[k], b[k]) for k in a)
     if ta == RANGE:
-        if (a.lo_closed, a.hi_closed, a.lo_unbounded, a.hi_unbounded) != (
+        if (a.lo_closed, a.hi_closed, a.lo_unbounded, a.hi_unbounded, a.comparison) != (
             b.lo_closed,
             b.hi_closed,
             b.lo_unbounded,
             b.hi_unbounded,
+            b.comparison,
         ):
             return False
         return conjunction(equal(a.lo, b.lo), equal(a.hi, b.hi))
     if ta in (TIME, DATE_TIME):
-        return temporal.equal(a, b)
+        # Equality resolves to the second, as the TCK has it (0068): fractions are dropped.
+        return temporal.equal(_whole_seconds(a), _whole_seconds(b))
     if ta == FUNCTION:
         return a is b
     return bool(a == b)
+
+
+def _whole_seconds(x: Any) -> Any:
+    """A time or date and time without its fraction of a second."""
+    if x.__class__ is FeelTime:
+        if x.local.microsecond:
+            return FeelTime(x.local.replace(microsecond=0), x.tz)
+        return x
+    return x.replace(microsecond=0) if x.microsecond else x
 
 
 def _all_equal(pairs: Any) -> bool | None:
@@ -523,6 +542,9 @@ def _literal(value: Any) -> str:
     if t == CONTEXT_TYPE:
         return "{" + ", ".join(f"{k}: {_literal(x)}" for k, x in value.items()) + "}"
     if t == RANGE:
+        if value.comparison is not None:
+            bound = value.hi if value.comparison in ("<", "<=") else value.lo
+            return f"{value.comparison} {_literal(bound)}"
         lo = "(" if not value.lo_closed else "["
         hi = ")" if not value.hi_closed else "]"
         return f"{lo}{_literal(value.lo)}..{_literal(value.hi)}{hi}"

@@ -24,6 +24,9 @@ class Builtin:
     result_type: str | None = None
     #: the last parameter of the longest overload repeats (`min(c1, …, cN)`)
     variadic: bool = False
+    #: one implementation per signature, for named calls, when the parameter names
+    #: choose the overload (`context put(key: …)` takes a key, never a path)
+    overloads: tuple[Callable[..., Any], ...] = ()
 
     def bind_positional(self, count: int) -> bool:
         if any(len(s) == count for s in self.signatures):
@@ -36,6 +39,12 @@ class Builtin:
             if sorted(s) == sorted(names):
                 return s
         return None
+
+    def impl_for(self, params: tuple[str, ...]) -> Callable[..., Any]:
+        """The implementation a named call binding `params` (from `bind_named`) runs."""
+        if self.overloads:
+            return self.overloads[self.signatures.index(params)]
+        return self.impl
 
     def describe_signatures(self) -> str:
         more = ", …" if self.variadic else ""
@@ -55,7 +64,7 @@ class Builtin:
         if params is None:
             return None
         try:
-            return self.impl(*(named[p] for p in params))
+            return self.impl_for(params)(*(named[p] for p in params))
         except InvalidArgument:
             return None
 
@@ -64,7 +73,13 @@ def is_number(x: Any) -> bool:
     return v.type_of(x) == v.NUMBER
 
 
+def singleton(x: Any) -> Any:
+    """A singleton list stands for its item where a list is not expected (DMN 1.5 §10.3.2.9.4)."""
+    return x[0] if x.__class__ is list and len(x) == 1 else x
+
+
 def number(x: Any, what: str = "argument") -> Decimal:
+    x = singleton(x)
     if not is_number(x):
         raise InvalidArgument(f"{what} must be a number, not {v.type_of(x)}")
     return Decimal(x)
@@ -76,12 +91,14 @@ def integer(x: Any, what: str = "argument") -> int:
 
 
 def string(x: Any, what: str = "argument") -> str:
+    x = singleton(x)
     if v.type_of(x) != v.STRING:
         raise InvalidArgument(f"{what} must be a string, not {v.type_of(x)}")
     return str(x)
 
 
 def boolean(x: Any, what: str = "argument") -> bool:
+    x = singleton(x)
     if v.type_of(x) != v.BOOLEAN:
         raise InvalidArgument(f"{what} must be a boolean, not {v.type_of(x)}")
     return bool(x)

@@ -59,6 +59,18 @@ def context_put(ctx: Any, key: Any, value: Any) -> dict[str, Any]:
     return out
 
 
+def context_put_key(ctx: Any, key: Any, value: Any) -> dict[str, Any]:
+    """`context put(context:, key:, value:)`: one key, a string."""
+    return context_put(ctx, _key(key), value)
+
+
+def context_put_keys(ctx: Any, keys: Any, value: Any) -> dict[str, Any]:
+    """`context put(context:, keys:, value:)`: a path, a list of keys."""
+    if v.type_of(keys) != v.LIST:
+        raise InvalidArgument("keys must be a list of strings")
+    return context_put(ctx, keys, value)
+
+
 def context_merge(*contexts: Any) -> dict[str, Any]:
     xs = contexts[0] if len(contexts) == 1 and v.type_of(contexts[0]) == v.LIST else contexts
     out: dict[str, Any] = {}
@@ -137,6 +149,7 @@ FUNCTIONS = (
         (("context", "key", "value"), ("context", "keys", "value")),
         context_put,
         v.CONTEXT_TYPE,
+        overloads=(context_put_key, context_put_keys),
     ),
     Builtin("context merge", (("contexts",),), context_merge, v.CONTEXT_TYPE, variadic=True),
     Builtin("day of year", (("date",),), day_of_year, v.NUMBER),

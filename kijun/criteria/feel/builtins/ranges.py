@@ -1,15 +1,19 @@
-"""Range functions (DMN 1.5 §10.3.4.9): Allen's interval relations on points and ranges.
+"""Range functions (DMN 1.5 §10.3.4.9): Allen's interval relations on points and ranges,
+and `range(from)`, which reads a range literal from a string.
 
-A point is the range [p..p]. An open end at null (`< 10` as a range) is
-unbounded: it compares below or above every value.
+A point is the range [p..p]. The open end of a unary test as a range (`< 10`)
+is unbounded: it compares below or above every value.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
+from kijun.criteria.errors import CriteriaError
+from kijun.criteria.feel import ast
 from kijun.criteria.feel import values as v
-from kijun.criteria.feel.builtins._base import Builtin, InvalidArgument, no_nulls
+from kijun.criteria.feel.builtins._base import Builtin, InvalidArgument, no_nulls, string
 
 _LOW, _HIGH = -1, 1
 
@@ -38,11 +42,13 @@ class _R:
 
     def __init__(self, x: Any) -> None:
         if isinstance(x, v.FeelRange):
-            self.start = _End(x.lo, _LOW if x.lo is None and not x.lo_closed else 0)
-            self.end = _End(x.hi, _HIGH if x.hi is None and not x.hi_closed else 0)
+            if x.comparison == "!=":
+                raise InvalidArgument("(!= e) is not an interval")
+            self.start = _End(x.lo, _LOW if x.lo_unbounded else 0)
+            self.end = _End(x.hi, _HIGH if x.hi_unbounded else 0)
             self.start_in, self.end_in = x.lo_closed, x.hi_closed
-            if (x.lo is None and x.lo_closed) or (x.hi is None and x.hi_closed):
-                raise InvalidArgument("a closed range end is null")
+            if (x.lo is None and not x.lo_unbounded) or (x.hi is None and not x.hi_unbounded):
+                raise InvalidArgument("a range end is null")
         else:
             self.start = self.end = _End(x)
             self.start_in = self.end_in = True
@@ -152,6 +158,62 @@ def coincides(a: Any, b: Any) -> bool:
     )
 
 
+# -- range(from) ---------------------------------------------------------------
+
+#: Functions whose call with one string literal is a literal endpoint (`date("2024-04-01")`).
+_TEMPORAL_FUNCTIONS = frozenset({"date", "date and time", "time", "duration"})
+
+
+def range_from(text: Any) -> v.FeelRange:
+    """`range("[18..21)")`: the range a range literal in a string denotes.
+
+    The endpoints must be literals — numbers, strings, `@"…"`, or `date`,
+    `date and time`, `time` or `duration` of a string literal — of one ordered
+    type, the start not after the end; anything else is null.
+    """
+    r = _parse_range(string(text, "from"))
+    if r is None:
+        raise InvalidArgument(f"{text!r} is not a range literal")
+    return r
+
+
+@lru_cache(maxsize=256)
+def _parse_range(text: str) -> v.FeelRange | None:
+    # Imported here: the evaluator imports the built-ins.
+    from kijun.criteria.feel.evaluate import compile_expression
+
+    try:
+        expr = compile_expression(text)
+    except CriteriaError:
+        return None
+    node = expr.ast
+    if not isinstance(node, ast.Range) or not (_literal(node.lo) and _literal(node.hi)):
+        return None
+    r = expr.evaluate()
+    if not isinstance(r, v.FeelRange) or r.lo is None or r.hi is None:
+        return None
+    t = v.type_of(r.lo)
+    if t != v.type_of(r.hi) or t not in v.ORDERED:
+        return None
+    order = v.compare(r.lo, r.hi)
+    return r if order is not None and order <= 0 else None
+
+
+def _literal(node: ast.Node) -> bool:
+    if isinstance(node, ast.Negation):
+        return isinstance(node.operand, ast.Number)
+    if isinstance(node, ast.Number | ast.String | ast.At):
+        return True
+    return (
+        isinstance(node, ast.Invocation)
+        and isinstance(node.callee, ast.Name)
+        and node.callee.name in _TEMPORAL_FUNCTIONS
+        and not node.named
+        and len(node.args) == 1
+        and isinstance(node.args[0], ast.String)
+    )
+
+
 _POINT_RANGE = (("point1", "point2"), ("point", "range"), ("range", "point"), ("range1", "range2"))
 _RANGES_ONLY = (("range1", "range2"),)
 
@@ -170,4 +232,5 @@ FUNCTIONS = (
     Builtin("starts", (("point", "range"), ("range1", "range2")), starts, v.BOOLEAN),
     Builtin("started by", (("range", "point"), ("range1", "range2")), started_by, v.BOOLEAN),
     Builtin("coincides", (("point1", "point2"), ("range1", "range2")), coincides, v.BOOLEAN),
+    Builtin("range", (("from",),), range_from, v.RANGE),
 )
