@@ -598,6 +598,102 @@ def import_command(
     )
 
 
+def _criterion_from(spec: str, database_url: str | None, *, as_json: bool) -> Any:
+    """A criterion from a YAML or DMN file, else from the database by id."""
+    from pathlib import Path
+
+    from kijun.criteria.errors import CriteriaError
+    from kijun.criteria.formats.yaml import load_file
+    from kijun.store import StoreError, get_criterion, open_session
+
+    try:
+        if Path(spec).is_file():
+            if spec.lower().endswith((".dmn", ".xml")):
+                from kijun.criteria.formats.dmn_import import criterion_from_dmn
+
+                return criterion_from_dmn(Path(spec))
+            return load_file(spec)
+        with open_session(database_url) as session:
+            return get_criterion(session, spec)
+    except (CriteriaError, StoreError) as e:
+        fail(str(e), as_json=as_json)
+
+
+@app.command("impact")
+def impact_command(
+    criterion: str = typer.Argument(..., help="A criterion file, or a stored criterion's id."),
+    from_version: int = typer.Option(..., "--from", help="The version in force now."),
+    to_version: int = typer.Option(..., "--to", help="The new version."),
+    facts: str | None = typer.Option(None, "--facts", help="A CSV of facts: a header of "
+                                     "input names, one case per row."),
+    stored: bool = typer.Option(False, "--stored-decisions",
+                                help="Replay the decisions stored in the database."),
+    on: str | None = typer.Option(None, "--on", help="Decide on this date (default: each "
+                                  "case's own date, else the new version's 施行日)."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Replay cases under two versions: how many outcomes change, which way, and why.
+
+    The cases are the criterion's test cases unless --facts or --stored-decisions
+    says otherwise.
+    """
+    from kijun.criteria.impact import (
+        ReplayCase,
+        cases_from_csv,
+        cases_from_tests,
+        replay,
+    )
+    from kijun.store import StoreError, list_decisions, open_session
+
+    if facts and stored:
+        fail("give --facts or --stored-decisions, not both", as_json=as_json)
+    c = _criterion_from(criterion, database_url, as_json=as_json)
+    day = _parse_day(on, "--on", as_json=as_json)
+    if facts:
+        try:
+            cases = cases_from_csv(facts)
+        except ValueError as e:
+            fail(str(e), as_json=as_json)
+        source = f"{len(cases)} rows of {facts}"
+    elif stored:
+        try:
+            with open_session(database_url) as session:
+                records = list_decisions(session, c.id, limit=None)
+        except StoreError as e:
+            fail(str(e), as_json=as_json)
+        cases = [ReplayCase(f"decision {r.id}", r.facts, r.on, r.decision) for r in records]
+        source = f"{len(cases)} stored decisions"
+    else:
+        cases = cases_from_tests(c)
+        source = f"{len(cases)} test cases"
+    try:
+        report = replay(c, from_version, to_version, cases, source=source, on=day)
+    except KeyError as e:
+        fail(str(e).strip("'\""), as_json=as_json)
+    if as_json:
+        emit(report.to_dict())
+        return
+    typer.echo(
+        f"{c.id}: version {from_version} → {to_version}, {source}: "
+        f"{report.changed} of {report.total} change"
+    )
+    for g in report.groups:
+        typer.echo(f"  {g.count:5d}  {_outcome_text(g.before)}  →  {_outcome_text(g.after)}")
+        typer.echo(f"         rules {', '.join(g.rules_before) or '-'} → "
+                   f"{', '.join(g.rules_after) or '-'}; e.g. "
+                   f"{'; '.join(e['case'] for e in g.examples)}")
+
+
+def _outcome_text(value: dict[str, Any]) -> str:
+    if value.get("status") == "error":
+        return f"error ({value.get('error')})"
+    if value.get("status") == "exception":
+        return "例外 exception"
+    return ", ".join(f"{k} {json.dumps(v, ensure_ascii=False)}"
+                     for k, v in value.items() if k != "status") or "(no outputs)"
+
+
 @app.command("tck")
 def tck_command(
     directory: str = typer.Argument(..., help="A DMN TCK folder (e.g. compliance-level-3)."),

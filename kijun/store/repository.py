@@ -585,10 +585,12 @@ def record_decision(
 
 
 def list_decisions(
-    session: Session, criterion_id: str | None = None, limit: int = 50
+    session: Session, criterion_id: str | None = None, limit: int | None = 50
 ) -> list[DecisionRecord]:
-    """The newest decisions (of one criterion, or all), newest first."""
-    query = select(DecisionRow).order_by(DecisionRow.id.desc()).limit(limit)
+    """The newest decisions (of one criterion, or all), newest first; `limit=None` for all."""
+    query = select(DecisionRow).order_by(DecisionRow.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
     if criterion_id is not None:
         query = query.where(DecisionRow.criterion_id == criterion_id)
     return [DecisionRecord.from_row(r) for r in session.scalars(query)]
