@@ -47,6 +47,11 @@ CASES: list[tuple[str, tuple[Any, ...], Any]] = [
     ("date", ("2018-13-10",), None),
     ("date", (2018, D("12.5"), 10), None),
     ("date", (None,), None),
+    ("date", ("-2017-12-31",), v.WideDate(-2017, 12, 31)),
+    ("date", (-2017, 12, 31), v.WideDate(-2017, 12, 31)),
+    ("date", (999999999, 12, 31), v.WideDate(999999999, 12, 31)),
+    ("date", (-2017, 2, 29), None),
+    ("date", (at("-2017-12-31T23:00:00.5-05:00"),), v.WideDate(-2017, 12, 31)),
     ("number", ("1,000.21", ",", "."), D("1000.21")),
     ("number", ("1 000,21", " ", ","), D("1000.21")),
     ("number", ("1.000,21", ".", ","), D("1000.21")),
@@ -59,6 +64,7 @@ CASES: list[tuple[str, tuple[Any, ...], Any]] = [
     ("years and months duration", (dt.date(2011, 12, 22), dt.date(2013, 8, 24)), at("P1Y8M")),
     ("years and months duration", (dt.date(2013, 8, 24), dt.date(2011, 12, 22)), at("-P1Y8M")),
     ("years and months duration", (dt.date(2015, 1, 21), dt.date(2016, 1, 20)), at("P11M")),
+    ("years and months duration", (at("-0001-01-21"), dt.date(1, 1, 20)), at("P1Y11M")),
     ("duration", ("P2DT20H14M",), at("P2DT20H14M")),
     ("duration", ("P1Y2D",), None),
     ("duration", (1,), None),
@@ -183,6 +189,13 @@ CASES: list[tuple[str, tuple[Any, ...], Any]] = [
     ("week of year", (dt.date(2003, 12, 29),), 1),
     ("week of year", (dt.date(2005, 1, 1),), 53),
     ("last day of month", (dt.date(2024, 2, 5),), 29),
+    ("last day of month", (dt.date(9999, 12, 5),), 31),
+    ("last day of month", (at("-0004-02-05"),), 29),
+    ("day of year", (at("10000-12-31"),), 366),
+    ("week of year", (at("-2017-12-31T10:00:00"),), 52),
+    ("is", (at("-2017-12-31T10:00:00Z"), at("-2017-12-31T10:00:00Z")), True),
+    ("is", (at("-2017-12-31T10:00:00Z"), at("-2017-12-31T11:00:00+01:00")), False),
+    ("is", (at("10:00:00.000000001"), at("10:00:00")), False),
     ("is", (at("2012-12-25"), at("2012-12-25")), True),
     ("is", (at("23:00:50@Etc/GMT"), at("23:00:50Z")), False),
     ("is", (at("10:30:00+00:00"), at("10:30:00Z")), True),
@@ -224,6 +237,13 @@ def test_temporal_conversions() -> None:
     assert s(call("date and time", "2012-12-24")) == "2012-12-24T00:00:00"
     assert call("date and time", "2017-12-31T13:20:00@xyz/abc") is None
     assert call("date and time", dt.date(2017, 1, 1), None) is None
+    # beyond Python's years, and to the nanosecond (DMN 1.5 §10.3.2.3)
+    dtm = call("date and time", at("-2017-12-31"), at("23:59:01.123456789@Europe/Paris"))
+    assert s(dtm) == "-2017-12-31T23:59:01.123456789@Europe/Paris"
+    assert s(call("date and time", at("-2017-12-31"))) == "-2017-12-31T00:00:00"
+    assert s(call("time", dtm)) == "23:59:01.123456789@Europe/Paris"
+    assert s(call("time", 23, 59, D("1.123456789"))) == "23:59:01.123456789"
+    assert s(call("date and time", "999999999-12-31T24:00:00")) is None
     assert v.type_of(call("now")) == v.DATE_TIME
     assert v.type_of(call("today")) == v.DATE
 

@@ -17,7 +17,7 @@ from kijun.cli import app
 from kijun.criteria.dmn import run_tck
 
 CL2_FLOOR = 116  # of 116
-CL3_FLOOR = 2996  # of 3084
+CL3_FLOOR = 3066  # of 3084 (the 18 others call Java functions, 0076)
 
 TCK = Path(__file__).resolve().parents[1].parent / "shared" / "dmn-tck"
 

@@ -59,7 +59,10 @@ def fact_from_json(value: Any, type_name: str | None, name: str) -> Any:
         try:
             return parse_date(value)
         except ValueError as e:
-            raise ValueError(f"input {name!r}: {e}") from None
+            wide = temporal.parse_date(value)  # years beyond 1..9999, as FEEL allows
+            if wide is None:
+                raise ValueError(f"input {name!r}: {e}") from None
+            return wide
     if isinstance(value, str) and type_name in _TEMPORAL:
         parsed = temporal.parse_temporal(value)
         if parsed is None:

@@ -2,11 +2,12 @@
 
 Python values stand for FEEL values: None (null), int or Decimal (number; an
 int is a number, a bool is not), str, bool, datetime.date (date),
-datetime.datetime (date and time), `temporal.FeelTime`, the two durations of
-`temporal`, list, dict (context, insertion ordered), `FeelRange` and
-callables (functions: `FeelFunction`, or any Python callable such as the
-evaluator's user functions). Every operation follows FEEL and gives null
-(None) instead of raising when the operands do not fit.
+datetime.datetime (date and time), `temporal.WideDate` and
+`temporal.WideDateTime` (dates and times beyond Python's), `temporal.FeelTime`,
+the two durations of `temporal`, list, dict (context, insertion ordered),
+`FeelRange` and callables (functions: `FeelFunction`, or any Python callable
+such as the evaluator's user functions). Every operation follows FEEL and
+gives null (None) instead of raising when the operands do not fit.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from kijun.criteria.feel import temporal
 from kijun.criteria.feel.temporal import (
     DaysTimeDuration,
     FeelTime,
+    WideDate,
+    WideDateTime,
     YearsMonthsDuration,
     parse_temporal,
 )
@@ -65,6 +68,8 @@ _TYPE_OF_CLASS: dict[type, str] = {
     bool: BOOLEAN,
     dt.date: DATE,
     dt.datetime: DATE_TIME,
+    WideDate: DATE,
+    WideDateTime: DATE_TIME,
     FeelTime: TIME,
     DaysTimeDuration: DT_DURATION,
     YearsMonthsDuration: YM_DURATION,
@@ -74,7 +79,14 @@ _TYPE_OF_CLASS: dict[type, str] = {
     dict: CONTEXT_TYPE,
 }
 
-__all__ = ["DaysTimeDuration", "FeelTime", "YearsMonthsDuration", "parse_temporal"]
+__all__ = [
+    "DaysTimeDuration",
+    "FeelTime",
+    "WideDate",
+    "WideDateTime",
+    "YearsMonthsDuration",
+    "parse_temporal",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,19 +221,10 @@ def equal(a: Any, b: Any) -> bool | None:
         return conjunction(equal(a.lo, b.lo), equal(a.hi, b.hi))
     if ta in (TIME, DATE_TIME):
         # Equality resolves to the second, as the TCK has it (0068): fractions are dropped.
-        return temporal.equal(_whole_seconds(a), _whole_seconds(b))
+        return temporal.equal(temporal.whole_seconds(a), temporal.whole_seconds(b))
     if ta == FUNCTION:
         return a is b
     return bool(a == b)
-
-
-def _whole_seconds(x: Any) -> Any:
-    """A time or date and time without its fraction of a second."""
-    if x.__class__ is FeelTime:
-        if x.local.microsecond:
-            return FeelTime(x.local.replace(microsecond=0), x.tz)
-        return x
-    return x.replace(microsecond=0) if x.microsecond else x
 
 
 def _all_equal(pairs: Any) -> bool | None:
@@ -240,7 +243,8 @@ def not_equal(a: Any, b: Any) -> bool | None:
     return None if r is None else not r
 
 
-#: Types whose Python order is FEEL's (times and dates and times need `temporal`).
+#: Types whose Python order is FEEL's (times and dates and times need `temporal`;
+#: a WideDate orders itself with Python dates).
 _PLAIN_ORDER = frozenset({NUMBER, STRING, DATE, DT_DURATION, YM_DURATION})
 
 
@@ -436,12 +440,6 @@ def _zone(value: Any) -> str | None:
     return getattr(tz, "key", None)
 
 
-def _seconds(d: Any) -> Any:
-    if d.microsecond:
-        return Decimal(d.second) + Decimal(d.microsecond).scaleb(-6)
-    return d.second
-
-
 _PROPERTIES: dict[str, dict[str, Callable[[Any], Any]]] = {
     DATE: {
         "year": lambda d: d.year,
@@ -456,14 +454,14 @@ _PROPERTIES: dict[str, dict[str, Callable[[Any], Any]]] = {
         "weekday": lambda d: d.isoweekday(),
         "hour": lambda d: d.hour,
         "minute": lambda d: d.minute,
-        "second": _seconds,
+        "second": temporal.seconds_of,
         "time offset": _offset,
         "timezone": _zone,
     },
     TIME: {
         "hour": lambda t: t.local.hour,
         "minute": lambda t: t.local.minute,
-        "second": lambda t: _seconds(t.local),
+        "second": temporal.seconds_of,
         "time offset": _offset,
         "timezone": _zone,
     },

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from kijun.criteria.feel import temporal as t
 from kijun.criteria.feel import values as v
 from kijun.criteria.feel.builtins._base import Builtin, InvalidArgument, as_list
 
@@ -99,9 +100,12 @@ _MONTHS = (
 
 
 def _date(x: Any) -> dt.date:
+    """The date of `x` or, for a year Python cannot hold, a date with the same calendar."""
     if v.type_of(x) not in (v.DATE, v.DATE_TIME):
         raise InvalidArgument(f"a date is needed, not {v.type_of(x)}")
-    return dt.date(x.year, x.month, x.day)
+    if 1 <= x.year <= 9999:
+        return dt.date(x.year, x.month, x.day)
+    return t.calendar_proxy(x)
 
 
 def day_of_year(d: Any) -> int:
@@ -122,8 +126,7 @@ def week_of_year(d: Any) -> int:
 
 def last_day_of_month(d: Any) -> int:
     x = _date(d)
-    nxt = dt.date(x.year + x.month // 12, x.month % 12 + 1, 1)
-    return (nxt - dt.timedelta(days=1)).day
+    return t.days_in_month(x.year, x.month)
 
 
 def is_(a: Any, b: Any = None) -> bool:
@@ -134,8 +137,10 @@ def is_(a: Any, b: Any = None) -> bool:
     if ta != v.type_of(b):
         return False
     if ta == v.TIME:
-        return bool(a.local == b.local and a.tz == b.tz)
+        return bool(a.local == b.local and a.ns == b.ns and a.tz == b.tz)
     if ta == v.DATE_TIME:
+        if a.__class__ is t.WideDateTime or b.__class__ is t.WideDateTime:
+            return bool(a == b)  # the fields, wall clock and zone; never a Python datetime
         return bool(a.replace(tzinfo=None) == b.replace(tzinfo=None) and a.tzinfo == b.tzinfo)
     return v.equal(a, b) is True
 

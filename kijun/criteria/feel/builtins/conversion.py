@@ -12,8 +12,8 @@ from kijun.criteria.feel import values as v
 from kijun.criteria.feel.builtins._base import Builtin, InvalidArgument, integer, no_nulls, number
 
 
-def parse_date(text: str) -> dt.date:
-    """A FEEL date string `yyyy-mm-dd` (years before 1 or after 9999 are not supported)."""
+def parse_date(text: str) -> dt.date | t.WideDate:
+    """A FEEL date string `yyyy-mm-dd`; `-yyyyy-mm-dd` and the like for years beyond 1..9999."""
     d = t.parse_date(text)
     if d is None:
         if t.DATE_SHAPE.match(text):
@@ -29,7 +29,7 @@ def _whole(x: Any, what: str) -> int:
     return int(n)
 
 
-def date(*args: Any) -> dt.date:
+def date(*args: Any) -> dt.date | t.WideDate:
     no_nulls(*args)
     if len(args) == 1:
         (x,) = args
@@ -37,18 +37,18 @@ def date(*args: Any) -> dt.date:
         if kind == v.DATE:
             return x  # type: ignore[no-any-return]
         if kind == v.DATE_TIME:
-            return x.date()  # type: ignore[no-any-return]
+            return x.date()  # type: ignore[no-any-return]  # datetime or WideDateTime
         if kind == v.STRING:
             return parse_date(x)
         raise InvalidArgument(f'date() of a {kind} (expected a string like "2024-10-01")')
-    numbers = [_whole(a, "year, month and day") for a in args]
-    try:
-        return dt.date(*numbers)
-    except ValueError:
-        raise InvalidArgument(f"date({', '.join(map(str, numbers))}) is not a valid date") from None
+    year, month, day = (_whole(a, "year, month and day") for a in args)
+    value = t.make_date(year, month, day)
+    if value is None:
+        raise InvalidArgument(f"date({year}, {month}, {day}) is not a valid date")
+    return value
 
 
-def date_and_time(*args: Any) -> dt.datetime:
+def date_and_time(*args: Any) -> dt.datetime | t.WideDateTime | None:
     no_nulls(*args)
     if len(args) == 1:
         (x,) = args
@@ -56,7 +56,7 @@ def date_and_time(*args: Any) -> dt.datetime:
         if kind == v.DATE_TIME:
             return x  # type: ignore[no-any-return]
         if kind == v.DATE:
-            return dt.datetime(x.year, x.month, x.day)
+            return t.midnight(x)
         if kind == v.STRING:
             value = t.parse_date_time(x)
             if value is None:
@@ -66,7 +66,7 @@ def date_and_time(*args: Any) -> dt.datetime:
     d, tm = args
     if v.type_of(d) not in (v.DATE, v.DATE_TIME) or v.type_of(tm) != v.TIME:
         raise InvalidArgument("date and time(date, time) needs a date and a time")
-    return dt.datetime.combine(dt.date(d.year, d.month, d.day), tm.local, tm.tz)
+    return t.combine(d, tm)
 
 
 def time(*args: Any) -> t.FeelTime:
@@ -77,7 +77,7 @@ def time(*args: Any) -> t.FeelTime:
         if kind == v.TIME:
             return x  # type: ignore[no-any-return]
         if kind == v.DATE_TIME:
-            return t.FeelTime(x.time(), x.tzinfo)
+            return t.time_of(x)
         if kind == v.DATE:
             # A date is taken as midnight UTC (DMN 1.5 §10.3.4.1).
             return t.FeelTime(dt.time(0), t.UTC)
@@ -94,7 +94,7 @@ def time(*args: Any) -> t.FeelTime:
     s = number(second, "second")
     if not (0 <= h < 24 and 0 <= m < 60 and 0 <= s < 60):
         raise InvalidArgument(f"time({h}, {m}, {s}) is not a valid time")
-    micro = int((s - int(s)) * 1_000_000)
+    ns = int((s - int(s)) * 1_000_000_000)
     tz: dt.tzinfo | None = None
     if offset is not None:
         if v.type_of(offset) != v.DT_DURATION:
@@ -103,7 +103,7 @@ def time(*args: Any) -> t.FeelTime:
         if abs(delta) > t.MAX_OFFSET:
             raise InvalidArgument("the offset is more than 18 hours")
         tz = t.offset_zone(delta)
-    return t.FeelTime(dt.time(h, m, int(s), micro), tz)
+    return t.FeelTime(dt.time(h, m, int(s), ns // 1000), tz, ns % 1000)
 
 
 def duration(x: Any) -> t.DaysTimeDuration | t.YearsMonthsDuration:
@@ -118,13 +118,12 @@ def duration(x: Any) -> t.DaysTimeDuration | t.YearsMonthsDuration:
     return value
 
 
-def _instant(x: Any) -> dt.datetime:
+def _calendar_day(x: Any) -> Any:
+    """A date or date and time, of which only the year, month and day count."""
     kind = v.type_of(x)
-    if kind == v.DATE:
-        return dt.datetime(x.year, x.month, x.day)
-    if kind == v.DATE_TIME:
-        return x  # type: ignore[no-any-return]
-    raise InvalidArgument(f"years and months duration() of a {kind}")
+    if kind not in (v.DATE, v.DATE_TIME):
+        raise InvalidArgument(f"years and months duration() of a {kind}")
+    return x
 
 
 def years_and_months_duration(start: Any, end: Any) -> t.YearsMonthsDuration:
@@ -134,7 +133,7 @@ def years_and_months_duration(start: Any, end: Any) -> t.YearsMonthsDuration:
     which the TCK follows: 2014-12-31T23:59:59 to 2016-12-31T00:00:01 is P2Y).
     """
     no_nulls(start, end)
-    a, b = _instant(start), _instant(end)
+    a, b = _calendar_day(start), _calendar_day(end)
     months = (b.year - a.year) * 12 + (b.month - a.month)
     if months > 0 and b.day < a.day:
         months -= 1
