@@ -60,3 +60,11 @@ def test_the_readme_decide_example_gives_what_it_says() -> None:
     data = json.loads(result.stdout)
     assert data["outputs"][promised.group(1)] == int(promised.group(2))
     assert all(b["basis"] for b in data["basis"])
+
+
+def test_conformance_page_states_the_tck_floors() -> None:
+    from tests.test_tck import CL2_FLOOR, CL3_FLOOR
+
+    page = (ROOT / "docs" / "conformance.md").read_text(encoding="utf-8")
+    assert f"| compliance level 2 | 116 | **{CL2_FLOOR}** |" in page
+    assert f"| compliance level 3 | 3084 | **{CL3_FLOOR}** |" in page
