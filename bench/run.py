@@ -3,8 +3,10 @@
     .venv/bin/python bench/run.py                 # everything (make bench)
     .venv/bin/python bench/run.py --quick         # small counts, smoke test
     .venv/bin/python bench/run.py --no-baselines  # kijun only
+    .venv/bin/python bench/run.py --feel-only     # FEEL/DMN and the TCK only (bench/bench_feel.py)
+    .venv/bin/python bench/run.py --no-feel       # decision tables only
 
-A complete run (neither --quick nor --no-baselines) writes
+A complete run (none of --quick, --no-baselines, --feel-only, --no-feel) writes
 bench/results/latest.json and rewrites the generated section of
 docs/benchmarks.md; other runs write bench/results/<mode>.json and leave the
 doc alone unless --docs is given. Any output that differs from the reference
@@ -35,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import bench_feel  # noqa: E402
 from bench.tables import (  # noqa: E402
     DECIDE_ON,
     INPUT_NAMES,
@@ -460,15 +463,19 @@ def print_table(headers: list[str], body: list[list[str]]) -> None:
 
 
 def print_report(results: dict[str, Any]) -> None:
-    print_table(HEADERS, table_rows(results))
-    print("\nmedian per decision, facts that hit a rule vs facts that hit none:")
-    print_table(SPLIT_HEADERS, split_rows(results))
+    if results["tables"]:
+        print_table(HEADERS, table_rows(results))
+        print("\nmedian per decision, facts that hit a rule vs facts that hit none:")
+        print_table(SPLIT_HEADERS, split_rows(results))
     print()
     for f in results["frame"]:
         print(f"decide_frame {f['policy']} {f['rules']} rules × {f['rows']:,} rows: "
               f"median {f['median_s']:.3f} s (min {f['min_s']:.3f} s, precompiled "
               f"{f['precompiled_median_s']:.3f} s), hit rate {f['hit_rate']:.1%}, "
               f"mismatched rows {f['mismatched_rows']}")
+    if results.get("feel"):
+        print()
+        print("\n".join(bench_feel.report_lines(results["feel"])))
     print()
     print(reference_line(results))
     for name, ok in results["targets"].items():
@@ -493,6 +500,35 @@ def markdown(results: dict[str, Any]) -> str:
         f"the end. Seed {results['seed']}; timer overhead {results['timer_overhead_us']:.2f} µs "
         "per call (included in the figures). " + reference_line(results),
         "",
+    ]
+    if results["tables"]:
+        lines += table_section(results)
+    if results["frame"]:
+        lines += frame_section(results)
+    if results.get("feel"):
+        lines += [*bench_feel.report_lines(results["feel"]), ""]
+    lines += ["### Targets", ""]
+    labels = {
+        "kijun_1000_rules_le_20us": "kijun ≤ 20 µs per decision at 1,000 rules (FIRST and "
+                                    "UNIQUE)",
+        "frame_1m_rows_le_1s": "1,000,000 rows through a 100-rule table ≤ 1 s",
+        "pyDMNrules_speedup_ge_1000x": "≥ 1,000× faster than pyDMNrules at 1,000 rules",
+        "SpiffWorkflow_speedup_ge_200x": "≥ 200× faster than SpiffWorkflow at 1,000 rules",
+        "identical_outputs": "identical outputs on every sample, every engine",
+    }
+    for key, ok in results["targets"].items():
+        mark = "met" if ok else ("**not met**" if ok is False else "not measured")
+        lines.append(f"- {labels.get(key, key)}: {mark}")
+    lines += ["", f"Mismatches: {len(results['mismatches'])}."]
+    for mm in results["mismatches"][:20]:
+        lines.append(f"- {mm['table']} / {mm['engine']} / sample {mm['sample']}: expected "
+                     f"`{mm['expected']}`, got `{mm['got']}`")
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+def table_section(results: dict[str, Any]) -> list[str]:
+    lines = [
         "### Latency per decision",
         "",
         "| " + " | ".join(HEADERS) + " |",
@@ -515,6 +551,12 @@ def markdown(results: dict[str, Any]) -> str:
         "|" + "|".join(["---", "---:"] + ["---:"] * 6) + "|",
         *("| " + " | ".join(r) + " |" for r in split_rows(results)),
         "",
+    ]
+    return lines
+
+
+def frame_section(results: dict[str, Any]) -> list[str]:
+    lines = [
         "### Population run (`decide_frame`)",
         "",
         "| policy | rules | rows | median | min | precompiled table | hit rate | "
@@ -527,31 +569,16 @@ def markdown(results: dict[str, Any]) -> str:
             f"{f['min_s']:.3f} s | {f['precompiled_median_s']:.3f} s | {f['hit_rate']:.1%} | "
             f"{f['mismatched_rows']} |"
         )
-    lines += ["", "### Targets", ""]
-    labels = {
-        "kijun_1000_rules_le_20us": "kijun ≤ 20 µs per decision at 1,000 rules (FIRST and "
-                                    "UNIQUE)",
-        "frame_1m_rows_le_1s": "1,000,000 rows through a 100-rule table ≤ 1 s",
-        "pyDMNrules_speedup_ge_1000x": "≥ 1,000× faster than pyDMNrules at 1,000 rules",
-        "SpiffWorkflow_speedup_ge_200x": "≥ 200× faster than SpiffWorkflow at 1,000 rules",
-        "identical_outputs": "identical outputs on every sample, every engine",
-    }
-    for key, ok in results["targets"].items():
-        mark = "met" if ok else ("**not met**" if ok is False else "not measured")
-        lines.append(f"- {labels.get(key, key)}: {mark}")
-    lines += ["", f"Mismatches: {len(results['mismatches'])}."]
-    for mm in results["mismatches"][:20]:
-        lines.append(f"- {mm['table']} / {mm['engine']} / sample {mm['sample']}: expected "
-                     f"`{mm['expected']}`, got `{mm['got']}`")
-    lines += ["", END]
-    return "\n".join(lines)
+    lines.append("")
+    return lines
 
 
 def reference_line(results: dict[str, Any]) -> str:
     ref = results.get("reference_workload_us") or {}
     parts = []
     for phase, label in (("kijun", "during the kijun rounds"),
-                         ("frame", "before the population runs")):
+                         ("frame", "before the population runs"),
+                         ("feel", "during the FEEL/DMN rounds")):
         r = ref.get(phase)
         if r:
             parts.append(f"{r['median']:.1f} µs {label} (range {r['min']:.1f}–{r['max']:.1f})")
@@ -602,11 +629,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "below 0.5 (shared machines)")
     ap.add_argument("--sizes", default=",".join(map(str, SIZES)),
                     help="comma-separated rule counts (default: 10,100,1000)")
+    ap.add_argument("--feel-only", action="store_true",
+                    help="only the FEEL/DMN benchmarks and the TCK run (bench/bench_feel.py)")
+    ap.add_argument("--no-feel", action="store_true",
+                    help="skip the FEEL/DMN benchmarks and the TCK run")
+    ap.add_argument("--tck", type=Path, default=bench_feel.TCK, metavar="DIR",
+                    help="the DMN TCK checkout (default: ../shared/dmn-tck; skipped if absent)")
     args = ap.parse_args(argv)
+    if args.feel_only and args.no_feel:
+        ap.error("--feel-only and --no-feel exclude each other")
 
     plan = QUICK if args.quick else FULL
-    sizes = tuple(int(s) for s in args.sizes.split(","))
-    complete = not args.quick and not args.no_baselines and sizes == SIZES
+    feel_plan = bench_feel.QUICK if args.quick else bench_feel.FULL
+    sizes = () if args.feel_only else tuple(int(s) for s in args.sizes.split(","))
+    complete = (not args.quick and not args.no_baselines and sizes == SIZES
+                and not args.no_feel)
     if args.wait_idle > 0:
         wait_for_idle(args.wait_idle)
     started = dt.datetime.now(dt.UTC)
@@ -621,7 +658,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     engines: list[Any] = []
     import_s: dict[str, float] = {}
-    if not args.no_baselines:
+    if not args.no_baselines and not args.feel_only:
         from bench import baselines
 
         for cls, module in ((baselines.PyDMNRulesEngine, "pyDMNrules"),
@@ -652,9 +689,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             gens.append(gen)
             entries.append(entry)
 
-    print(f"timing kijun: {plan.kijun_rounds} rounds over {len(gens)} tables", flush=True)
-    reference: dict[str, list[float]] = {"kijun": [], "frame": []}
-    kijun_ns = time_kijun(gens, plan.kijun_rounds, reference["kijun"])
+    reference: dict[str, list[float]] = {"kijun": [], "frame": [], "feel": []}
+    kijun_ns: list[list[int]] = []
+    if gens:
+        print(f"timing kijun: {plan.kijun_rounds} rounds over {len(gens)} tables", flush=True)
+        kijun_ns = time_kijun(gens, plan.kijun_rounds, reference["kijun"])
     for gen, entry, ns in zip(gens, entries, kijun_ns, strict=True):
         entry["kijun"].update(summary(ns))
         entry["kijun"].update(split_summary(ns, gen.expected_outputs))
@@ -676,12 +715,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             tables.append(entry)
 
     frames = []
-    for policy in POLICIES:
+    for policy in POLICIES if not args.feel_only else ():
         reference["frame"].append(reference_workload())
         f = bench_frame(policy, plan)
         frames.append(f)
         print(f"decide_frame {policy} {f['rules']} × {f['rows']:,}: median {f['median_s']:.3f} s",
               flush=True)
+
+    feel = None
+    if not args.no_feel:
+        print("FEEL/DMN: the FEEL-heavy model, one expression, the TCK", flush=True)
+        try:
+            feel = bench_feel.run(feel_plan, mismatch, reference_workload, reference["feel"],
+                                  tck_dir=args.tck,
+                                  log=lambda line: print("  " + line, flush=True))
+        except Exception as e:  # keep the other results; the run fails below
+            import traceback
+
+            traceback.print_exc()
+            mismatch("FEEL/DMN", "bench_feel.run", None, None, "results",
+                     f"raised {type(e).__name__}: {e}")
 
     at_1000 = [t for t in tables if t["rules"] == 1000]
     targets: dict[str, bool | None] = {
@@ -714,6 +767,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "baseline_import_s": import_s,
         "tables": tables,
         "frame": frames,
+        "feel": feel,
         "targets": targets,
         "mismatches": MISMATCHES,
     }

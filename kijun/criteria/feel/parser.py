@@ -28,6 +28,7 @@ rest of the text.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Literal, TypeVar, cast
 
 from kijun.criteria.errors import FeelSyntaxError
@@ -114,6 +115,40 @@ _EXPRESSION = "an expression"
 _END = "end of input"
 
 
+@lru_cache(maxsize=65536)
+def _name_tokens(name: str) -> tuple[str, ...] | None:
+    """A name of more than one token as its tokens' texts; None for one-token names.
+
+    Cached: the same names (built-ins, a model's variables) are declared to
+    every expression of a model.
+    """
+    try:
+        tokens = tokenize(name)[:-1]
+    except FeelSyntaxError:
+        return None  # a name FEEL text cannot spell is never matched
+    if len(tokens) < 2:
+        return None  # one-token names are read as they are
+    return tuple(name[t.start : t.end] for t in tokens)
+
+
+_BUILTIN_KNOWN: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+
+
+def _builtin_known() -> dict[str, list[tuple[tuple[str, ...], str]]]:
+    if not _BUILTIN_KNOWN:
+        table: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for name in BUILTINS:
+            seq = _name_tokens(name)
+            if seq is not None:
+                entries = table.setdefault(seq[0], [])
+                if all(s != seq for s, _ in entries):
+                    entries.append((seq, name))
+        for entries in table.values():
+            entries.sort(key=lambda e: len(e[0]), reverse=True)
+        _BUILTIN_KNOWN.update(table)
+    return _BUILTIN_KNOWN
+
+
 class Parser:
     __slots__ = ("i", "known", "no_filter", "text", "tokens")
 
@@ -125,24 +160,25 @@ class Parser:
         self.no_filter = False
         #: known names of more than one token, by the text of their first token,
         #: longest first: the longest match wins; each with the name as declared
-        self.known: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        for name in BUILTINS:
-            self.add_known(name)
+        # The built-ins' table is shared by every parser; a list is copied on first change.
+        self.known: dict[str, list[tuple[tuple[str, ...], str]]] = dict(_builtin_known())
         for name in names:
             self.add_known(name)
 
     def add_known(self, name: str) -> None:
-        try:
-            tokens = tokenize(name)[:-1]
-        except FeelSyntaxError:
-            return  # a name FEEL text cannot spell is never matched
-        if len(tokens) < 2:
-            return  # one-token names are read as they are
-        seq = tuple(name[t.start : t.end] for t in tokens)
-        entries = self.known.setdefault(seq[0], [])
-        if all(s != seq for s, _ in entries):
-            entries.append((seq, name))
-            entries.sort(key=lambda e: len(e[0]), reverse=True)
+        seq = _name_tokens(name)
+        if seq is None:
+            return
+        entries = self.known.get(seq[0])
+        if entries is None:
+            self.known[seq[0]] = [(seq, name)]
+            return
+        if any(s == seq for s, _ in entries):
+            return
+        if entries is _builtin_known().get(seq[0]):
+            entries = self.known[seq[0]] = list(entries)
+        entries.append((seq, name))
+        entries.sort(key=lambda e: len(e[0]), reverse=True)
 
     def known_name(self) -> tuple[int, str]:
         """Tokens in the longest known name at the cursor and that name; (0, "") if none.
