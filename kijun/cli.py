@@ -242,6 +242,10 @@ def db_upgrade_command(
 def load_command(
     path: str = typer.Argument(..., help="A criterion YAML file or a folder of them."),
     actor: str | None = typer.Option(None, "--actor", help="Who loads (for the audit log)."),
+    justification: str | None = typer.Option(
+        None, "--justification",
+        help="Why published versions may take effect despite error-level findings.",
+    ),
     database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -260,7 +264,10 @@ def load_command(
         if not criteria:
             fail(f"no criterion files under {path}", as_json=as_json)
         with open_session(database_url) as session:
-            reports = [save_criterion(session, c, actor=who) for c in criteria]
+            reports = [
+                save_criterion(session, c, actor=who, justification=justification)
+                for c in criteria
+            ]
     except (CriteriaError, StoreError) as e:
         fail(str(e), as_json=as_json)
     except OSError as e:
@@ -351,10 +358,19 @@ def criteria_publish_command(
         None, "--effective-from", help="施行日 to publish with (default: the draft's)."
     ),
     actor: str | None = typer.Option(None, "--actor", help="Who publishes (for the audit log)."),
+    justification: str | None = typer.Option(
+        None, "--justification",
+        help="Why the version may take effect despite error-level verification findings "
+        "(recorded in the audit log).",
+    ),
     database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Publish a draft version; from then on its content cannot change."""
+    """Publish a draft version; from then on its content cannot change.
+
+    A draft with error-level findings (see kijun check) is refused unless
+    --justification says why it may take effect anyway.
+    """
     from kijun.criteria.errors import CriteriaError
     from kijun.store import StoreError, open_session, publish_version
 
@@ -363,7 +379,7 @@ def criteria_publish_command(
         with open_session(database_url) as session:
             summary = publish_version(
                 session, criterion_id, number, actor=actor or _default_actor(),
-                effective_from=start,
+                effective_from=start, justification=justification,
             )
     except (StoreError, CriteriaError) as e:
         fail(str(e), as_json=as_json)
@@ -526,6 +542,10 @@ def import_command(
     ),
     department: str | None = typer.Option(None, "--department", help="担当課 for a new criterion."),
     actor: str | None = typer.Option(None, "--actor", help="Who imports (for the audit log)."),
+    justification: str | None = typer.Option(
+        None, "--justification",
+        help="Why a published version may take effect despite error-level findings.",
+    ),
     database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -576,7 +596,8 @@ def import_command(
                 # the criterion keeps its name, department and test cases: a model only
                 # brings a version
                 imported = replace(stored, versions=imported.versions)
-            report = save_criterion(session, imported, actor=actor or _default_actor())
+            report = save_criterion(session, imported, actor=actor or _default_actor(),
+                                    justification=justification)
     except (CriteriaError, StoreError) as e:
         fail(str(e), as_json=as_json)
     v = imported.versions[0]
@@ -617,6 +638,87 @@ def _criterion_from(spec: str, database_url: str | None, *, as_json: bool) -> An
             return get_criterion(session, spec)
     except (CriteriaError, StoreError) as e:
         fail(str(e), as_json=as_json)
+
+
+@app.command("check")
+def check_command(
+    criterion: str = typer.Argument(
+        ..., help="A criterion file (kijun YAML or DMN), or a stored criterion's id."
+    ),
+    version: int | None = typer.Option(
+        None, "--version", "-v", help="Version number (default: the newest)."
+    ),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Verify a criterion version: gaps, conflicts, masked and dead rules, missing 根拠.
+
+    Exit code 1 when there is an error-level finding.
+    """
+    from kijun.criteria.verify import verify_version
+
+    c = _criterion_from(criterion, database_url, as_json=as_json)
+    try:
+        chosen = c.version(version) if version is not None else max(
+            c.versions, key=lambda v: v.number
+        )
+    except KeyError as e:
+        fail(str(e).strip("'\""), as_json=as_json)
+    report = verify_version(chosen)
+    if as_json:
+        emit({"criterion": c.id, "version": chosen.number, **report.to_dict()})
+    else:
+        typer.echo(
+            f"{c.id} version {chosen.number}: {len(report.findings)} findings; "
+            f"{report.analysed_rules} of {report.rules} rules analysed"
+        )
+        for f in report.findings:
+            rules = ", ".join(f"規則{n}" for n in f.rules)
+            typer.echo(f"  [{f.severity.value}] {f.kind.value} {f.decision}"
+                       f"{' (' + rules + ')' if rules else ''}")
+            typer.echo(f"      {f.message_ja}")
+            typer.echo(f"      {f.message_en}")
+    if report.has_errors:
+        raise typer.Exit(1)
+
+
+@app.command("diff")
+def diff_command(
+    criterion: str = typer.Argument(..., help="A criterion file, or a stored criterion's id."),
+    from_version: int = typer.Argument(..., metavar="V1", help="The older version."),
+    to_version: int = typer.Argument(..., metavar="V2", help="The newer version."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Rules added, removed and changed between two versions, and where outcomes differ."""
+    from kijun.criteria.diff import diff_versions
+
+    c = _criterion_from(criterion, database_url, as_json=as_json)
+    try:
+        result = diff_versions(c, from_version, to_version)
+    except KeyError as e:
+        fail(str(e).strip("'\""), as_json=as_json)
+    if as_json:
+        emit(result.to_dict())
+        return
+    typer.echo(f"{c.id}: version {from_version} → {to_version}")
+    for d in result.decisions:
+        typer.echo(f"  {d.decision}: {d.status}")
+        if d.hit_policy:
+            typer.echo(f"    hit policy {d.hit_policy[0]} → {d.hit_policy[1]}")
+        for label, ids in (("rules added", d.rules_added), ("rules removed", d.rules_removed),
+                           ("inputs added", d.inputs_added),
+                           ("inputs removed", d.inputs_removed)):
+            if ids:
+                typer.echo(f"    {label}: {', '.join(ids)}")
+        for rc in d.rules_changed:
+            typer.echo(f"    rule {rc.id} changed: {', '.join(rc.fields)}")
+        if d.reordered:
+            typer.echo("    rules reordered")
+        for ch in d.changes:
+            typer.echo(f"    ≠ {ch.message_ja}")
+        if d.not_analysed:
+            typer.echo(f"    (outcomes not compared: {d.not_analysed})")
 
 
 @app.command("impact")

@@ -142,6 +142,9 @@ class Samples:
                      ("支給", amount, dt.date(2024, 10, 1)), basis="第3条・第4条"),
                 Rule("R2", ("false", "-", "-"), ("不支給", Decimal(0), None), basis="第3条",
                      annotation="定住要件なし"),
+                # complete the table: published versions must pass verification
+                Rule("R3", ("true", "-", '< date("2024-10-01")'), ("不支給", Decimal(0), None),
+                     basis="附則"),
             ),
         )
         return Version(

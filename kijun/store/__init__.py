@@ -23,6 +23,7 @@ from kijun.store.errors import (
     NotFoundError,
     SchemaError,
     StoreError,
+    VerificationError,
     VersionStatusError,
 )
 from kijun.store.repository import (
@@ -52,6 +53,7 @@ __all__ = [
     "SaveReport",
     "SchemaError",
     "StoreError",
+    "VerificationError",
     "VersionStatusError",
     "VersionSummary",
     "check_schema",

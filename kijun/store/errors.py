@@ -38,3 +38,18 @@ class SchemaError(StoreError):
 
 class AuditError(StoreError):
     """The audit log cannot be appended to (its head row is missing)."""
+
+
+class VerificationError(StoreError):
+    """Publishing a version with error-level verification findings, without a justification."""
+
+    def __init__(self, criterion_id: str, number: int, messages: list[str]) -> None:
+        self.criterion_id = criterion_id
+        self.number = number
+        self.messages = messages
+        shown = "; ".join(messages[:3]) + ("; …" if len(messages) > 3 else "")
+        super().__init__(
+            f"criterion {criterion_id!r} version {number} has {len(messages)} error-level "
+            f"verification finding(s): {shown}. Fix them, or publish with a justification "
+            "(recorded in the audit log)"
+        )

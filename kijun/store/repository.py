@@ -21,7 +21,12 @@ from kijun.criteria.model import Criterion, Version, VersionStatus, validate_cri
 from kijun.criteria.result import DecisionResult
 from kijun.store import audit
 from kijun.store.audit import canonical_json
-from kijun.store.errors import ImmutableVersionError, NotFoundError, VersionStatusError
+from kijun.store.errors import (
+    ImmutableVersionError,
+    NotFoundError,
+    VerificationError,
+    VersionStatusError,
+)
 from kijun.store.models import CriterionRow, DecisionRow, VersionRow
 
 
@@ -85,7 +90,9 @@ class SaveReport:
 _RANK = {VersionStatus.DRAFT: 0, VersionStatus.PUBLISHED: 1, VersionStatus.RETIRED: 2}
 
 
-def save_criterion(session: Session, criterion: Criterion, *, actor: str) -> SaveReport:
+def save_criterion(
+    session: Session, criterion: Criterion, *, actor: str, justification: str | None = None
+) -> SaveReport:
     """Insert or update a criterion and its versions.
 
     A version not yet stored is inserted; a stored draft takes the new content
@@ -94,6 +101,10 @@ def save_criterion(session: Session, criterion: Criterion, *, actor: str) -> Sav
     A file never moves a version back (published → draft): the stored
     lifecycle wins, so reloading the draft a version was published from is
     not a change. Stored versions absent from `criterion` are kept.
+
+    A version that arrives published (or retired) passes the same
+    verification gate as `publish_version`: error-level findings need a
+    `justification`, which the audit log keeps.
 
     Everything is checked before anything is written, so a refusal leaves the
     session as it was.
@@ -114,6 +125,12 @@ def save_criterion(session: Session, criterion: Criterion, *, actor: str) -> Sav
             merged[version.number] = replace(merged[version.number], status=VersionStatus.RETIRED)
     # The file's versions may be valid alone and still overlap versions only the database has.
     validate_criterion(replace(criterion, versions=tuple(merged[n] for n in sorted(merged))))
+    overrides: dict[int, dict[str, Any]] = {}
+    for version, _, step in plans:
+        if step in ("create", "update") and version.status is not VersionStatus.DRAFT:
+            overridden = verification_gate(criterion.id, version, justification)
+            if overridden is not None:
+                overrides[version.number] = overridden
 
     report = SaveReport(criterion.id)
     now = _now()
@@ -153,7 +170,7 @@ def save_criterion(session: Session, criterion: Criterion, *, actor: str) -> Sav
 
     for version, existing, step in plans:
         _apply_version(session, criterion.id, version, existing, step, actor=actor, now=now,
-                       report=report)
+                       report=report, override=overrides.get(version.number))
     session.flush()
     return report
 
@@ -184,11 +201,15 @@ def _apply_version(
     actor: str,
     now: dt.datetime,
     report: SaveReport,
+    override: dict[str, Any] | None = None,
 ) -> None:
     content = serial.version_to_dict(version)
     digest = content_hash(content)
     target = _version_target(criterion_id, version.number)
     published = version.status is not VersionStatus.DRAFT
+    detail = _version_detail(version, digest)
+    if override is not None:
+        detail["override"] = override
     if step == "create":
         session.add(
             VersionRow(
@@ -205,7 +226,7 @@ def _apply_version(
         )
         report.created.append(version.number)
         audit.append(session, actor=actor, action="version.create", target=target,
-                     detail=_version_detail(version, digest))
+                     detail=detail)
     elif step == "update" and existing is not None:
         existing.effective_from = version.effective_from
         existing.effective_to = version.effective_to
@@ -222,7 +243,7 @@ def _apply_version(
             actor=actor,
             action="version.publish" if published else "version.update",
             target=target,
-            detail=_version_detail(version, digest),
+            detail=detail,
         )
     elif step == "retire" and existing is not None:
         _retire(session, criterion_id, existing,
@@ -230,6 +251,32 @@ def _apply_version(
         report.retired.append(version.number)
     else:
         report.unchanged.append(version.number)
+
+
+def verification_gate(
+    criterion_id: str, version: Version, justification: str | None
+) -> dict[str, Any] | None:
+    """Refuse to publish a version with error-level findings unless a justification is given.
+
+    Returns what the audit entry records about an overridden refusal (None
+    when there was nothing to override).
+    """
+    from kijun.criteria.verify import Severity, verify_version
+
+    errors = [f for f in verify_version(version).findings if f.severity is Severity.ERROR]
+    if not errors:
+        return None
+    if not (justification and justification.strip()):
+        raise VerificationError(
+            criterion_id, version.number, [f"{f.decision}: {f.message_en}" for f in errors]
+        )
+    return {
+        "justification": justification.strip(),
+        "findings": [
+            {"kind": f.kind.value, "decision": f.decision, "rules": list(f.rules)}
+            for f in errors
+        ],
+    }
 
 
 def _version_detail(version: Version, digest: str) -> dict[str, Any]:
@@ -419,8 +466,15 @@ def publish_version(
     *,
     actor: str,
     effective_from: dt.date | None = None,
+    justification: str | None = None,
 ) -> VersionSummary:
-    """Publish a draft, optionally fixing its 施行日; from then on its content is frozen."""
+    """Publish a draft, optionally fixing its 施行日; from then on its content is frozen.
+
+    A draft with error-level verification findings (a gap, a conflict, a
+    dead rule …) is refused with `VerificationError` unless `justification`
+    says why it may take effect anyway; the justification and the findings
+    it overrides go into the audit log.
+    """
     row = _version_row(session, criterion_id, number)
     if row.status != VersionStatus.DRAFT.value:
         raise VersionStatusError(
@@ -433,11 +487,14 @@ def publish_version(
         effective_from=effective_from or row.effective_from,
     )
     _check_periods(session, criterion_id, row, version)
+    overridden = verification_gate(criterion_id, version, justification)
     _store_lifecycle(row, version)
     row.published_at = _now()
+    detail = _version_detail(version, row.content_hash)
+    if overridden is not None:
+        detail["override"] = overridden
     audit.append(session, actor=actor, action="version.publish",
-                 target=_version_target(criterion_id, number),
-                 detail=_version_detail(version, row.content_hash))
+                 target=_version_target(criterion_id, number), detail=detail)
     session.flush()
     return VersionSummary.from_row(row)
 
