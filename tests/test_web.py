@@ -198,7 +198,7 @@ def test_criterion_page_shows_the_table_in_force_with_each_rules_basis(
     assert "第3子以降" in page  # 注記
     assert "[1..2]" in page  # the FEEL cell as written
     assert "一意（UNIQUE）" in page and "2つ以上の規則が該当した場合" in page
-    assert '<th scope="row" class="rule-id">R2</th>' in r.text
+    assert '<th scope="row" class="rule-id">R2<span class="rule-number">規則2</span></th>' in r.text
     assert 'scope="colgroup"' in r.text and 'scope="col"' in r.text
     # the timeline: both versions, the first ended by the second's 施行日
     assert "平成16年4月1日（2004-04-01）" in page
@@ -545,3 +545,73 @@ def _assert_every_field_labelled(html: str) -> None:
     p.feed(html)
     assert p.ids and all(p.ids)
     assert set(p.ids) <= p.labelled, set(p.ids) - p.labelled
+
+
+# -- verification and a draft's effect on the criterion page -------------------------------------
+
+
+def test_findings_are_shown_next_to_the_rules_they_concern(client: TestClient) -> None:
+    r = client.get("/criteria/shussan-iwaikin")
+    page = _text(r.text)
+    assert "検証結果" in page and "要修正" in page
+    # the gap between 第2子 and 第3子 (numbers are not only whole) and below 1
+    assert "出生順位が" in page and "該当する規則がありません" in page
+    r = client.get("/criteria/jutaku-hojo")
+    page = _text(r.text)
+    assert "規則1と規則2" in page and "異なる結果" in page
+    # each rule row links to its findings, each finding back to its rules
+    assert 'href="#finding-1-1"' in r.text and 'href="#rule-1-1"' in r.text
+    assert 'id="rule-1-2" class="has-findings"' in r.text
+
+
+DRAFTED = textwrap.dedent("""\
+    id: kessai
+    name: 支出負担行為の決裁区分
+    department: 総務課
+    versions:
+      - effective_from: 2024-04-01
+        decisions:
+          - name: 決裁者
+            hit_policy: UNIQUE
+            inputs: [{name: 金額, type: number}]
+            outputs: [{name: 決裁者, type: string}]
+            rules:
+              - {when: {金額: "< 1000000"}, then: {決裁者: 課長}, basis: 規程第5条}
+              - {when: {金額: ">= 1000000"}, then: {決裁者: 副町長}, basis: 規程第6条}
+      - effective_from: 2026-04-01
+        status: draft
+        decisions:
+          - name: 決裁者
+            hit_policy: UNIQUE
+            inputs: [{name: 金額, type: number}]
+            outputs: [{name: 決裁者, type: string}]
+            rules:
+              - {when: {金額: "< 3000000"}, then: {決裁者: 課長}, basis: 規程第5条（改正）}
+              - {when: {金額: ">= 3000000"}, then: {決裁者: 副町長}, basis: 規程第6条}
+    tests:
+      - name: 200万円の物品購入
+        input: {金額: 2000000}
+        on: 2025-04-01
+        expect: {決裁者: 副町長}
+      - name: 50万円
+        input: {金額: 500000}
+        on: 2025-04-01
+        expect: {決裁者: 課長}
+""")
+
+
+def test_a_draft_shows_what_it_changes_against_the_published_version(
+    client: TestClient, engine: Engine
+) -> None:
+    with db.session_scope(engine) as session:
+        save_criterion(session, loads(DRAFTED), actor="test")
+    r = client.get("/criteria/kessai", params={"version": 2})
+    assert r.status_code == 200
+    page = _text(r.text)
+    assert "公開中の第1版との違い" in page
+    assert "規則 R1 の変更" in page
+    assert "金額が1000000円以上3000000円未満の場合: 決裁者「副町長」 → 決裁者「課長」" in page
+    assert "テストケース2件のうち 1件 の結果が変わります" in page
+    assert "200万円の物品購入" in page
+    # the published version itself has no comparison
+    assert "との違い" not in _text(client.get("/criteria/kessai", params={"version": 1}).text)

@@ -389,7 +389,20 @@ def _outcome_text(o: _Outcome, ja: bool) -> str:
     if status == "conflict":
         return "規則の矛盾" if ja else "conflicting rules"
     shown = {k: v for k, v in o.value.items() if k != "status"}
-    return "、".join(f"{k} {json.dumps(v, ensure_ascii=False)}" for k, v in shown.items())
+    if ja:
+        return "、".join(f"{k}{_value_ja(v)}" for k, v in shown.items())
+    return ", ".join(f"{k} {json.dumps(v, ensure_ascii=False)}" for k, v in shown.items())
+
+
+def _value_ja(v: Any) -> str:
+    """「副町長」, はい／いいえ, 30000: an output value in a Japanese sentence."""
+    if isinstance(v, bool):
+        return "「はい」" if v else "「いいえ」"
+    if v is None:
+        return "（値なし）"
+    if isinstance(v, list):
+        return "「" + "、".join(str(x) for x in v) + "」"
+    return f"「{v}」"
 
 
 def _change(box: describe.Box, before: _Outcome, after: _Outcome) -> OutcomeChange:

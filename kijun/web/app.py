@@ -99,6 +99,7 @@ def make_templates() -> Jinja2Templates:
         datetime_ja=present.datetime_ja,
         show=present.show,
         join_ja=present.join_ja,
+        outcome_ja=present.outcome_ja,
         hit_policy_label=present.hit_policy_label,
         hit_policy_text=present.hit_policy_text,
         hit_policy_code=present.hit_policy_label_code,

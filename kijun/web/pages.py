@@ -28,6 +28,7 @@ from kijun.web.forms import (
     on_error_ja,
     read_form,
 )
+from kijun.web.review import SEVERITY_JA, compare_draft, review
 
 router = APIRouter(include_in_schema=False)
 
@@ -110,6 +111,9 @@ def criterion_page(request: Request, criterion_id: str, version: int | None = No
     return render(request, "criterion.html", {
         "c": c,
         "version": chosen,
+        "review": review(chosen) if chosen is not None else None,
+        "comparison": compare_draft(c, chosen) if chosen is not None else None,
+        "SEVERITY_JA": SEVERITY_JA,
         "in_force": in_force_today,
         "timeline": _timeline(c, chosen, in_force_today),
         "recent": recent,

@@ -7,7 +7,7 @@ model and the result already hold.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -149,6 +149,19 @@ def show(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "、".join(show(v) for v in value) if value else "（該当なし）"
     return str(value)
+
+
+def outcome_ja(value: Mapping[str, Any]) -> str:
+    """An impact outcome (`{"status", **outputs}`) as a clerk reads it."""
+    status = value.get("status")
+    if status == "exception":
+        return "該当する規則なし（例外）"
+    if status == "error":
+        return "判断できない（入力の不足など）"
+    if status == "conflict":
+        return "規則の矛盾"
+    shown = [f"{k} {show(v)}" for k, v in value.items() if k != "status"]
+    return "、".join(shown) or "（結果なし）"
 
 
 def join_ja(items: Iterable[Any]) -> str:
