@@ -615,3 +615,22 @@ def test_a_draft_shows_what_it_changes_against_the_published_version(
     assert "200万円の物品購入" in page
     # the published version itself has no comparison
     assert "との違い" not in _text(client.get("/criteria/kessai", params={"version": 1}).text)
+
+
+def test_catalogue_search_finds_words_inside_rules(client: TestClient) -> None:
+    r = client.get("/", params={"q": "第22条"})
+    assert r.status_code == 200
+    page = _text(r.text)
+    assert "「第22条」の検索結果 1件" in page and "一致：" in page
+    assert "/criteria/tennyu-todoke" in r.text and "/criteria/shussan-iwaikin" not in r.text
+    r = client.get("/", params={"q": "祝金"})
+    assert "/criteria/shussan-iwaikin" in r.text and "/criteria/tennyu-todoke" not in r.text
+    r = client.get("/", params={"q": "存在しない言葉"})
+    assert "条件に当てはまる判断基準はありません" in _text(r.text)
+
+
+def test_catalogue_filters_by_status(client: TestClient) -> None:
+    page = client.get("/", params={"status": "in_force"}).text
+    assert "/criteria/shussan-iwaikin" in page
+    page = client.get("/", params={"status": "draft"}).text
+    assert "/criteria/shussan-iwaikin" not in page

@@ -14,6 +14,7 @@ from kijun.criteria.decide import decide, version_in_force
 from kijun.criteria.errors import CriteriaError, FactError, HitPolicyError, NoVersionError
 from kijun.criteria.model import Criterion, Version, VersionStatus
 from kijun.criteria.normalise import parse_date, to_wareki
+from kijun.criteria.search import Hit, SearchIndex
 from kijun.store import get_criterion, list_criteria, list_decisions, record_decision
 from kijun.web import present
 from kijun.web.app import error_page, render, session_for
@@ -53,7 +54,12 @@ class CatalogueRow:
 
 
 @router.get("/")
-def catalogue(request: Request, department: str | None = None) -> Response:
+def catalogue(
+    request: Request,
+    department: str | None = None,
+    q: str | None = None,
+    status: str | None = None,
+) -> Response:
     today = dt.date.today()
     with session_for(request) as session:
         summaries = list_criteria(session, on=today)
@@ -65,13 +71,44 @@ def catalogue(request: Request, department: str | None = None) -> Response:
     departments = present.departments(summaries)
     chosen = department or None
     shown = [r for r in rows if chosen is None or r.criterion.department == chosen]
+    if status in CATALOGUE_STATUS:
+        shown = [r for r in shown if _has_status(r, status)]
+    query = (q or "").strip()
+    found: dict[str, Hit] = {}
+    if query:
+        found = {h.criterion_id: h for h in SearchIndex(r.criterion for r in shown).search(query)}
+        shown = sorted((r for r in shown if r.criterion.id in found),
+                       key=lambda r: -found[r.criterion.id].score)
     return render(request, "index.html", {
         "rows": shown,
         "total": len(rows),
         "departments": departments,
         "department": chosen,
+        "q": query,
+        "hits": found,
+        "status": status if status in CATALOGUE_STATUS else None,
+        "statuses": CATALOGUE_STATUS,
         "today": today,
     })
+
+
+#: the catalogue's status filter: value → label
+CATALOGUE_STATUS = {
+    "in_force": "本日施行中の版がある",
+    "upcoming": "施行予定の版がある",
+    "draft": "下書きの版がある",
+    "none": "施行中の版がない",
+}
+
+
+def _has_status(row: CatalogueRow, status: str) -> bool:
+    if status == "in_force":
+        return row.current is not None
+    if status == "upcoming":
+        return row.upcoming is not None
+    if status == "draft":
+        return any(v.status is VersionStatus.DRAFT for v in row.criterion.versions)
+    return row.current is None
 
 
 def _upcoming(c: Criterion, today: dt.date) -> Version | None:
