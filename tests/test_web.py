@@ -466,7 +466,7 @@ def test_security_headers(client: TestClient, path: str) -> None:
     h = client.get(path).headers
     assert h["x-content-type-options"] == "nosniff"
     assert h["x-frame-options"] == "DENY"
-    assert h["referrer-policy"] == "no-referrer"
+    assert h["referrer-policy"] == "same-origin"
     assert "default-src 'self'" in h["content-security-policy"]
     assert "script-src 'none'" in h["content-security-policy"]
 

@@ -19,7 +19,9 @@ CONTENT_SECURITY_POLICY = (
 SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
-    ("referrer-policy", "no-referrer"),
+    # Not no-referrer: under it browsers send `Origin: null` with same-site form posts,
+    # which the Origin check must refuse. same-origin still tells other sites nothing.
+    ("referrer-policy", "same-origin"),
     ("content-security-policy", CONTENT_SECURITY_POLICY),
     ("cross-origin-opener-policy", "same-origin"),
     ("cross-origin-resource-policy", "same-origin"),
