@@ -496,7 +496,7 @@ def test_no_page_refers_to_an_external_url(client: TestClient) -> None:
         assert not re.search(r"""(?:href|src|action)=["']//""", r.text)  # protocol-relative
     # no CDN-backed docs: the OpenAPI schema is served, Swagger UI is not
     assert client.get("/docs").status_code == 404
-    assert client.get("/api/openapi.json").json()["paths"]["/api/criteria"]
+    assert client.get("/openapi.json").json()["paths"]["/api/criteria"]
 
 
 def test_static_files_are_served_by_kijun(client: TestClient) -> None:
@@ -634,3 +634,24 @@ def test_catalogue_filters_by_status(client: TestClient) -> None:
     assert "/criteria/shussan-iwaikin" in page
     page = client.get("/", params={"status": "draft"}).text
     assert "/criteria/shussan-iwaikin" not in page
+
+
+def test_api_version_and_check(client: TestClient) -> None:
+    r = client.get("/api/criteria/shussan-iwaikin/versions/2")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["criterion"] == "shussan-iwaikin" and body["number"] == 2
+    assert body["decisions"][0]["rules"][0]["basis"] == "第3条第1項"
+    r = client.get("/api/criteria/shussan-iwaikin/versions/9")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    r = client.post("/api/criteria/shussan-iwaikin/check", json={"version": 2})
+    assert r.status_code == 200
+    report = r.json()
+    assert report["has_errors"] is True
+    gaps = [f for f in report["findings"] if f["kind"] == "gap"]
+    assert gaps and all(f["message_ja"] for f in gaps)
+    r = client.post("/api/criteria/jutaku-hojo/check")
+    assert any(f["kind"] == "conflict" for f in r.json()["findings"])
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/api/criteria/{criterion_id}/check" in paths
+    assert "/api/criteria/{criterion_id}/versions/{number}" in paths

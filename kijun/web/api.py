@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kijun.criteria.decide import as_date, decide, version_in_force
 from kijun.criteria.errors import FactError, HitPolicyError, NoVersionError
-from kijun.criteria.serial import criterion_to_dict
+from kijun.criteria.serial import criterion_to_dict, version_to_dict
+from kijun.criteria.verify import verify_version
 from kijun.store import get_criterion, list_criteria, record_decision
 from kijun.web.app import api_error, session_for
 from kijun.web.forms import decision_inputs
@@ -94,3 +95,43 @@ def api_decide(
         used = {c.name: body.facts[c.name] for c in inputs if c.name in body.facts}
         decision_id = record_decision(session, criterion.id, result, used, actor=API_ACTOR)
     return {**result.to_dict(), "decision_id": decision_id}
+
+
+@router.get("/criteria/{criterion_id}/versions/{number}", response_model=None)
+def api_version(request: Request, criterion_id: str, number: int) -> dict[str, Any] | JSONResponse:
+    """One version's content (decision tables, rules with 根拠) and lifecycle."""
+    with session_for(request) as session:
+        criterion = get_criterion(session, criterion_id)
+    try:
+        version = criterion.version(number)
+    except KeyError:
+        return api_error(404, "not_found", f"criterion {criterion_id!r} has no version {number}")
+    return {"criterion": criterion.id, **version_to_dict(version)}
+
+
+class CheckRequest(BaseModel):
+    """Which version to verify."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = Field(default=None, description="Version number; default: the newest.")
+
+
+@router.post("/criteria/{criterion_id}/check", response_model=None)
+def api_check(
+    request: Request, criterion_id: str, body: CheckRequest | None = None
+) -> dict[str, Any] | JSONResponse:
+    """Verify a version: gaps, conflicts, masked rules, … (see `kijun check`)."""
+    with session_for(request) as session:
+        criterion = get_criterion(session, criterion_id)
+    if not criterion.versions:
+        return api_error(422, "no_version", f"criterion {criterion_id!r} has no version")
+    wanted = body.version if body is not None else None
+    try:
+        version = (criterion.version(wanted) if wanted is not None
+                   else max(criterion.versions, key=lambda v: v.number))
+    except KeyError:
+        return api_error(404, "not_found", f"criterion {criterion_id!r} has no version {wanted}")
+    report = verify_version(version)
+    return {"criterion": criterion.id, "version": version.number,
+            "has_errors": report.has_errors, **report.to_dict()}

@@ -66,7 +66,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         # Swagger UI and ReDoc load their scripts from a CDN: off. The schema stays.
         docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url="/openapi.json",
     )
     app.state.engine = engine
     app.state.templates = make_templates()
