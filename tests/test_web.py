@@ -655,3 +655,11 @@ def test_api_version_and_check(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert "/api/criteria/{criterion_id}/check" in paths
     assert "/api/criteria/{criterion_id}/versions/{number}" in paths
+
+
+def test_criterion_page_runs_and_shows_the_test_cases(client: TestClient, engine: Engine) -> None:
+    with db.session_scope(engine) as session:
+        save_criterion(session, loads(DRAFTED), actor="test")
+    page = _text(client.get("/criteria/kessai").text)
+    assert "テストケース" in page and "200万円の物品購入" in page
+    assert "2件中 2件が期待どおり" in page

@@ -15,6 +15,7 @@ from kijun.criteria.errors import CriteriaError, FactError, HitPolicyError, NoVe
 from kijun.criteria.model import Criterion, Version, VersionStatus
 from kijun.criteria.normalise import parse_date, to_wareki
 from kijun.criteria.search import Hit, SearchIndex
+from kijun.criteria.testing import run_tests
 from kijun.store import get_criterion, list_criteria, list_decisions, record_decision
 from kijun.web import present
 from kijun.web.app import error_page, render, session_for
@@ -149,6 +150,7 @@ def criterion_page(request: Request, criterion_id: str, version: int | None = No
         "c": c,
         "version": chosen,
         "review": review(chosen) if chosen is not None else None,
+        "tests": run_tests(c) if c.tests and c.versions else None,
         "comparison": compare_draft(c, chosen) if chosen is not None else None,
         "SEVERITY_JA": SEVERITY_JA,
         "in_force": in_force_today,
