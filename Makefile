@@ -31,6 +31,7 @@ run: $(VENV)/.installed
 	mkdir -p var
 	$(BIN)/kijun db upgrade
 	$(BIN)/kijun load content/nagi
+	$(BIN)/kijun demo-users
 	$(BIN)/kijun serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.dev-installed

@@ -42,7 +42,9 @@ def fail(message: str, *, as_json: bool, code: int = 1, kind: str = "error") -> 
 
 @app.command("decide")
 def decide_command(
-    path: str = typer.Argument(..., help="A criterion file (kijun YAML) or a DMN file (.dmn)."),
+    path: str = typer.Argument(
+        ..., help="A criterion file (kijun YAML), a DMN file (.dmn) or an Excel workbook (.xlsx)."
+    ),
     input_json: str = typer.Option(..., "--input", "-i", help="Facts as a JSON object."),
     on: str | None = typer.Option(None, "--on", help="Decide as of this date (default today)."),
     decision: str | None = typer.Option(None, "--decision", "-d", help="Decision to answer."),
@@ -69,11 +71,13 @@ def decide_command(
                 _decide_dmn_model(path, facts, decision, dmn, as_json=as_json)
                 return
             criterion = dmn
+        elif path.lower().endswith(".xlsx"):
+            criterion = _xlsx_criterion(path)
         else:
             criterion = load_file(path)
         result = decide(criterion, facts, on, decision=decision)
     except CriteriaError as e:
-        fail(str(e), as_json=as_json)
+        fail(_error_text(e), as_json=as_json)
     data = result.to_dict()
     if as_json:
         emit(data)
@@ -107,6 +111,34 @@ def _dmn_criterion(path: str) -> Any:
         return criterion_from_dmn(p, options)
     except DmnError as e:
         return e
+
+
+def _xlsx_criterion(path: str) -> Any:
+    """An Excel workbook as a criterion; without 識別子 or 施行日 it is in force from any date."""
+    import datetime as dt
+    from pathlib import Path
+
+    from kijun.criteria.formats.excel import (
+        ExcelImportOptions,
+        criterion_from_workbook,
+        read_metadata,
+    )
+    from kijun.criteria.model import VersionStatus
+
+    p = Path(path)
+    meta = read_metadata(p)
+    options = ExcelImportOptions(
+        criterion_id=None if meta.get("id") else p.stem,
+        effective_from=None if meta.get("effective_from") else dt.date(1, 1, 1),
+        status=VersionStatus.PUBLISHED,
+    )
+    return criterion_from_workbook(p, options)
+
+
+def _error_text(e: Exception) -> str:
+    """The error's message; an Excel error's Japanese message follows its English one."""
+    message_ja = getattr(e, "message_ja", None)
+    return f"{e}\n{message_ja}" if message_ja else str(e)
 
 
 def _decide_dmn_model(
@@ -498,36 +530,94 @@ def serve_command(
     uvicorn.run(create_app(database_url), host=host, port=port, server_header=False)
 
 
+_EXPORT_FORMATS = {".dmn": "dmn", ".xml": "dmn", ".xlsx": "xlsx", ".yaml": "yaml", ".yml": "yaml"}
+
+
 @app.command("export")
 def export_command(
-    path: str = typer.Argument(..., help="A criterion file (kijun YAML)."),
+    path: str = typer.Argument(
+        ..., help="A criterion file: kijun YAML, DMN (.dmn) or an Excel workbook (.xlsx)."
+    ),
     version: int | None = typer.Option(None, "--version", "-v",
                                        help="Version number (default: the newest)."),
     output: str | None = typer.Option(None, "--output", "-o", help="Write to this file."),
+    fmt: str | None = typer.Option(
+        None, "--format", "-f",
+        help="dmn, xlsx or yaml (default: from the -o suffix, else dmn).",
+    ),
 ) -> None:
-    """Export one version of a criterion as DMN 1.5 XML (Camunda, Drools, Trisotech)."""
+    """Export one version of a criterion as DMN 1.5 XML (Camunda, Drools, Trisotech),
+    as an Excel workbook a clerk can fill in (docs/excel.md), or as kijun YAML.
+
+    --format yaml writes the whole criterion with its test cases; with --version,
+    only that version and the test cases decided under it.
+    """
+    import datetime as dt
+    from dataclasses import replace
     from pathlib import Path
 
     from kijun.criteria.errors import CriteriaError
     from kijun.criteria.formats.dmn import version_to_dmn
-    from kijun.criteria.formats.yaml import load_file
 
+    suffix = Path(output).suffix.lower() if output else ""
+    kind = (fmt or _EXPORT_FORMATS.get(suffix, "dmn")).strip().lower()
+    if kind not in ("dmn", "xlsx", "yaml"):
+        fail(f"--format must be dmn, xlsx or yaml, not {fmt!r}", as_json=False)
+    if kind == "xlsx" and not output:
+        fail("--format xlsx writes a workbook: give -o FILE.xlsx", as_json=False)
     try:
-        criterion = load_file(path)
+        criterion = _criterion_file(path)
         chosen = (criterion.version(version) if version is not None
                   else max(criterion.versions, key=lambda v: v.effective_from))
-    except (CriteriaError, KeyError) as e:
+    except KeyError as e:
         fail(str(e).strip("'\""), as_json=False)
-    xml = version_to_dmn(criterion, chosen)
-    if output:
-        Path(output).write_text(xml, encoding="utf-8")
+    except CriteriaError as e:
+        fail(_error_text(e), as_json=False)
+    if kind == "xlsx":
+        from kijun.criteria.formats.excel import version_to_workbook
+
+        assert output is not None
+        Path(output).write_bytes(version_to_workbook(criterion, chosen))
+        return
+    if kind == "yaml":
+        from kijun.criteria.formats.yaml_export import criterion_to_yaml
+
+        if version is not None:
+            today = dt.date.today()
+            tests = tuple(t for t in criterion.tests
+                          if criterion.version_on(t.on or today) is chosen)
+            criterion = replace(criterion, versions=(chosen,), tests=tests)
+        text = criterion_to_yaml(criterion)
     else:
-        typer.echo(xml, nl=False)
+        text = version_to_dmn(criterion, chosen)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        typer.echo(text, nl=False)
+
+
+def _criterion_file(path: str) -> Any:
+    """A criterion read from a file by its suffix: kijun YAML, DMN or an Excel workbook."""
+    from pathlib import Path
+
+    from kijun.criteria.formats.yaml import load_file
+
+    if path.lower().endswith((".dmn", ".xml")):
+        from kijun.criteria.formats.dmn_import import criterion_from_dmn
+
+        return criterion_from_dmn(Path(path))
+    if path.lower().endswith(".xlsx"):
+        from kijun.criteria.formats.excel import criterion_from_workbook
+
+        return criterion_from_workbook(Path(path))
+    return load_file(path)
 
 
 @app.command("import")
 def import_command(
-    path: str = typer.Argument(..., help="A DMN 1.1–1.5 file (.dmn / .xml)."),
+    path: str = typer.Argument(
+        ..., help="A DMN 1.1–1.5 file (.dmn / .xml) or an Excel workbook (.xlsx)."
+    ),
     criterion_id: str | None = typer.Option(
         None, "--criterion", "-c", help="Criterion id (default: from the file's kijun extension)."
     ),
@@ -554,6 +644,8 @@ def import_command(
     The model's decision tables become the version's; 根拠 and 注記 come from
     annotation columns of those names. A new criterion takes its name from the
     model; an existing one only gains (or, for a draft, updates) the version.
+    An Excel workbook (.xlsx, docs/excel.md) is read the same way: its 「基準」
+    sheet plays the part of the kijun extension, each other sheet is a decision.
     """
     from dataclasses import replace
     from pathlib import Path
@@ -580,6 +672,10 @@ def import_command(
         status=chosen_status,
         department=department,
     )
+    if path.lower().endswith(".xlsx"):
+        from kijun.criteria.formats import excel
+
+        read_metadata, criterion_from_dmn = excel.read_metadata, excel.criterion_from_workbook
     try:
         file_says = read_metadata(Path(path))
         imported = criterion_from_dmn(Path(path), options)
@@ -599,7 +695,7 @@ def import_command(
             report = save_criterion(session, imported, actor=actor or _default_actor(),
                                     justification=justification)
     except (CriteriaError, StoreError) as e:
-        fail(str(e), as_json=as_json)
+        fail(_error_text(e), as_json=as_json)
     v = imported.versions[0]
     data = {
         "criterion": imported.id,
@@ -620,7 +716,7 @@ def import_command(
 
 
 def _criterion_from(spec: str, database_url: str | None, *, as_json: bool) -> Any:
-    """A criterion from a YAML or DMN file, else from the database by id."""
+    """A criterion from a YAML, DMN or Excel file, else from the database by id."""
     from pathlib import Path
 
     from kijun.criteria.errors import CriteriaError
@@ -633,17 +729,19 @@ def _criterion_from(spec: str, database_url: str | None, *, as_json: bool) -> An
                 from kijun.criteria.formats.dmn_import import criterion_from_dmn
 
                 return criterion_from_dmn(Path(spec))
+            if spec.lower().endswith(".xlsx"):
+                return _xlsx_criterion(spec)
             return load_file(spec)
         with open_session(database_url) as session:
             return get_criterion(session, spec)
     except (CriteriaError, StoreError) as e:
-        fail(str(e), as_json=as_json)
+        fail(_error_text(e), as_json=as_json)
 
 
 @app.command("check")
 def check_command(
     criterion: str = typer.Argument(
-        ..., help="A criterion file (kijun YAML or DMN), or a stored criterion's id."
+        ..., help="A criterion file (kijun YAML, DMN or .xlsx), or a stored criterion's id."
     ),
     version: int | None = typer.Option(
         None, "--version", "-v", help="Version number (default: the newest)."
@@ -825,6 +923,271 @@ def tck_command(
         f"total {summary['total']}: {summary['passed']} passed, {summary['failed']} failed, "
         f"{summary['errors']} errors, {summary['skipped']} skipped ({report.seconds:.1f} s)"
     )
+
+
+# -- users, API tokens and the demo's users: kijun.store.users ------------------------------------
+
+user_app = typer.Typer(
+    help="Users: login, department (課), roles (admin, author, approver, staff, viewer), "
+    "password.",
+    no_args_is_help=True,
+)
+token_app = typer.Typer(
+    help="API tokens for `Authorization: Bearer …` (shown once, stored as SHA-256).",
+    no_args_is_help=True,
+)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+_ROLE_HELP = "A role: admin, author, approver, staff or viewer; repeat --role for several."
+_PASSWORD_STDIN_HELP = (
+    "Read the password from the first line of standard input; without it a random "
+    "password is generated and printed once."
+)
+
+
+def _password_from_stdin(*, as_json: bool) -> str:
+    import sys
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        fail("--password-stdin: no password on standard input", as_json=as_json)
+    return password
+
+
+def _user_line(user: Any) -> str:
+    state = "active" if user.active else "disabled"
+    return (f"{user.login}\t{user.name}\t{user.department}\t{','.join(user.roles)}\t{state}")
+
+
+def _store_fail(e: Exception, *, as_json: bool) -> NoReturn:
+    from kijun.store import NotFoundError
+
+    fail(str(e), as_json=as_json, kind="not_found" if isinstance(e, NotFoundError) else "error")
+
+
+@user_app.command("add")
+def user_add_command(
+    login: str = typer.Argument(..., help="The login (利用者ID): letters, digits, . _ - @."),
+    name: str = typer.Option(..., "--name", help="The user's name as shown (氏名)."),
+    department: str = typer.Option(..., "--department", help="Their department (課)."),
+    roles: list[str] = typer.Option(..., "--role", help=_ROLE_HELP),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help=_PASSWORD_STDIN_HELP),
+    actor: str | None = typer.Option(None, "--actor", help="Who adds (for the audit log)."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Add a user. The password is argon2id-hashed; a generated one is printed once."""
+    from kijun.store import StoreError, create_user, generate_password, open_session
+
+    generated = not password_stdin
+    password = generate_password() if generated else _password_from_stdin(as_json=as_json)
+    try:
+        with open_session(database_url) as session:
+            user = create_user(session, login, name=name, department=department, roles=roles,
+                               password=password, actor=actor or _default_actor())
+    except StoreError as e:
+        _store_fail(e, as_json=as_json)
+    if as_json:
+        emit({"user": user.to_dict(), **({"password": password} if generated else {})})
+        return
+    typer.echo(f"added {user.login} ({user.department}; roles {', '.join(user.roles)})")
+    if generated:
+        typer.echo(f"password (shown only now; give it to {user.login} safely): {password}")
+
+
+@user_app.command("list")
+def user_list_command(
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List users: login, name, department, roles, active or disabled."""
+    from kijun.store import StoreError, list_users, open_session
+
+    try:
+        with open_session(database_url) as session:
+            users = list_users(session)
+    except StoreError as e:
+        _store_fail(e, as_json=as_json)
+    if as_json:
+        emit({"users": [u.to_dict() for u in users]})
+        return
+    for u in users:
+        typer.echo(_user_line(u))
+    if not users:
+        typer.echo("no users: `kijun user add LOGIN …` or `kijun demo-users` adds some")
+
+
+def _switch_user(login: str, enable: bool, actor: str | None, database_url: str | None,
+                 as_json: bool) -> None:
+    from kijun.store import StoreError, disable_user, enable_user, open_session
+
+    change = enable_user if enable else disable_user
+    try:
+        with open_session(database_url) as session:
+            user, changed = change(session, login, actor=actor or _default_actor())
+    except StoreError as e:
+        _store_fail(e, as_json=as_json)
+    if as_json:
+        emit({"user": user.to_dict(), "changed": changed})
+        return
+    state = "enabled" if enable else "disabled"
+    typer.echo(f"{user.login} {state}" if changed else f"{user.login} was already {state}")
+
+
+@user_app.command("disable")
+def user_disable_command(
+    login: str = typer.Argument(..., help="The user's login."),
+    actor: str | None = typer.Option(None, "--actor", help="Who disables (for the audit log)."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Stop a user logging in: their sessions end and their API tokens stop working."""
+    _switch_user(login, False, actor, database_url, as_json)
+
+
+@user_app.command("enable")
+def user_enable_command(
+    login: str = typer.Argument(..., help="The user's login."),
+    actor: str | None = typer.Option(None, "--actor", help="Who enables (for the audit log)."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Let a disabled user log in again."""
+    _switch_user(login, True, actor, database_url, as_json)
+
+
+@user_app.command("password")
+def user_password_command(
+    login: str = typer.Argument(..., help="The user's login."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help=_PASSWORD_STDIN_HELP),
+    actor: str | None = typer.Option(None, "--actor", help="Who sets it (for the audit log)."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Set a user's password; every session of theirs ends."""
+    from kijun.store import StoreError, generate_password, open_session, set_password
+
+    generated = not password_stdin
+    password = generate_password() if generated else _password_from_stdin(as_json=as_json)
+    try:
+        with open_session(database_url) as session:
+            user = set_password(session, login, password, actor=actor or _default_actor())
+    except StoreError as e:
+        _store_fail(e, as_json=as_json)
+    if as_json:
+        emit({"user": user.to_dict(), **({"password": password} if generated else {})})
+        return
+    typer.echo(f"password of {user.login} changed; their sessions have ended")
+    if generated:
+        typer.echo(f"new password (shown only now): {password}")
+
+
+@token_app.command("create")
+def token_create_command(
+    login: str = typer.Argument(..., help="The user the token acts as (their roles apply)."),
+    name: str = typer.Option(..., "--name", help="What the token is for, e.g. 基幹系連携."),
+    actor: str | None = typer.Option(None, "--actor", help="Who creates (for the audit log)."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Create an API token; it is printed once and only its SHA-256 is stored."""
+    from kijun.store import StoreError, create_token, open_session
+
+    try:
+        with open_session(database_url) as session:
+            summary, secret = create_token(session, login, name=name,
+                                           actor=actor or _default_actor())
+    except StoreError as e:
+        _store_fail(e, as_json=as_json)
+    if as_json:
+        emit({**summary.to_dict(), "token": secret})
+        return
+    typer.echo(f"token {summary.id} for {summary.login} ({summary.name}); shown only now:")
+    typer.echo(secret)
+
+
+@token_app.command("list")
+def token_list_command(
+    login: str | None = typer.Argument(None, help="Only this user's tokens."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List API tokens (never their values): id, user, name, created, last used, revoked."""
+    from kijun.store import StoreError, list_tokens, open_session
+
+    try:
+        with open_session(database_url) as session:
+            tokens = list_tokens(session, login)
+    except StoreError as e:
+        _store_fail(e, as_json=as_json)
+    if as_json:
+        emit({"tokens": [t.to_dict() for t in tokens]})
+        return
+    for t in tokens:
+        row = t.to_dict()
+        state = "revoked" if t.revoked else "live"
+        typer.echo(f"{t.id}\t{t.login}\t{t.name}\t{row['created_at']}\t"
+                   f"{row['last_used_at'] or 'never used'}\t{state}")
+    if not tokens:
+        typer.echo("no API tokens")
+
+
+@token_app.command("revoke")
+def token_revoke_command(
+    token_id: int = typer.Argument(..., metavar="ID", help="The token's id (kijun token list)."),
+    actor: str | None = typer.Option(None, "--actor", help="Who revokes (for the audit log)."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Revoke an API token for good."""
+    from kijun.store import StoreError, open_session, revoke_token
+
+    try:
+        with open_session(database_url) as session:
+            summary, changed = revoke_token(session, token_id, actor=actor or _default_actor())
+    except StoreError as e:
+        _store_fail(e, as_json=as_json)
+    if as_json:
+        emit({**summary.to_dict(), "changed": changed})
+    elif changed:
+        typer.echo(f"token {summary.id} of {summary.login} revoked")
+    else:
+        typer.echo(f"token {summary.id} of {summary.login} was already revoked")
+
+
+@app.command("demo-users")
+def demo_users_command(
+    actor: str | None = typer.Option(None, "--actor", help="Who adds (for the audit log)."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Add one user per role for the Nagi-cho demo, with random passwords printed once.
+
+    Users that already exist are left alone (their passwords are not shown again).
+    """
+    from kijun.store import ROLE_LABELS_JA, StoreError, ensure_demo_users, open_session
+
+    try:
+        with open_session(database_url) as session:
+            made = ensure_demo_users(session, actor=actor or _default_actor())
+    except StoreError as e:
+        _store_fail(e, as_json=as_json)
+    if as_json:
+        emit({"users": [{"user": d.user.to_dict(), "created": d.created,
+                         **({"password": d.password} if d.password else {})} for d in made]})
+        return
+    for d in made:
+        roles = "・".join(ROLE_LABELS_JA.get(r, r) for r in d.user.roles)
+        if d.password:
+            typer.echo(f"created {d.user.login}\t{roles}（{d.user.department}）"
+                       f"\tpassword: {d.password}")
+        else:
+            typer.echo(f"exists  {d.user.login}\t{roles}（{d.user.department}）"
+                       "\tleft alone (password not shown again)")
+    if any(d.password for d in made):
+        typer.echo("passwords are shown only now: note them, or reset one with "
+                   "`kijun user password LOGIN`")
 
 
 def main() -> None:

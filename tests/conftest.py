@@ -186,3 +186,17 @@ class Samples:
 @pytest.fixture
 def samples() -> type[Samples]:
     return Samples
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with the smallest cost: tests log in hundreds of times.
+
+    Hashes are still `$argon2id$…`; kijun itself uses argon2-cffi's defaults.
+    """
+    from argon2 import PasswordHasher
+
+    from kijun.store import users
+
+    monkeypatch.setattr(users, "PASSWORD_HASHER",
+                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

@@ -2,6 +2,7 @@
 
 They skip, saying why, when Chromium or Playwright is missing (`.ci/run`
 installs Debian's chromium). Screenshots go to test-artifacts/browser/.
+Every page logs in first, through the login form, as a 窓口職員 (staff).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+CLERK, CLERK_NAME, CLERK_PASSWORD = "browser-clerk", "ブラウザ 試験", "browser test password"
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 pytestmark = pytest.mark.skipif(
@@ -43,7 +45,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import uvicorn
 
     from kijun.criteria.formats.yaml import load_path
-    from kijun.store import db, open_session, save_criterion
+    from kijun.store import create_user, db, open_session, save_criterion
     from kijun.web.app import create_app
 
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'kijun.db'}"
@@ -51,6 +53,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with open_session(url) as session:
         for c in load_path(ROOT / "content" / "nagi"):
             save_criterion(session, c, actor="test")
+        create_user(session, CLERK, name=CLERK_NAME, department="住民課", roles=["staff"],
+                    password=CLERK_PASSWORD, actor="test")
     port = _free_port()
     config = uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
@@ -78,10 +82,19 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
+def _log_in(pg: Any, server: str) -> None:
+    pg.goto(server + "/login")
+    pg.get_by_label("利用者ID").fill(CLERK)
+    pg.get_by_label("パスワード").fill(CLERK_PASSWORD)
+    pg.get_by_role("button", name="ログイン").click()
+    pg.wait_for_url(server + "/")
+
+
 @pytest.fixture
-def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+def page(browser: Any, server: str, request: pytest.FixtureRequest) -> Iterator[Any]:
     context = browser.new_context(locale="ja-JP", viewport={"width": 1024, "height": 1366})
     pg = context.new_page()
+    _log_in(pg, server)
     try:
         yield pg
     finally:
@@ -123,6 +136,7 @@ def test_keyboard_only_reaches_the_search_box_and_the_focus_is_visible(
 def test_works_at_ipad_width(server: str, browser: Any) -> None:
     context = browser.new_context(locale="ja-JP", viewport={"width": 768, "height": 1024})
     pg = context.new_page()
+    _log_in(pg, server)
     pg.goto(server + "/criteria/jidou-teate")
     width = pg.evaluate("document.documentElement.scrollWidth")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -130,3 +144,26 @@ def test_works_at_ipad_width(server: str, browser: Any) -> None:
     context.close()
     assert width <= 768  # wide tables scroll inside their own region, not the page
     assert shutil.which("chromium") or CHROMIUM.exists()
+
+
+def test_log_in_and_out(server: str, browser: Any) -> None:
+    """The session cookie works in a real browser (http on loopback: not Secure), the
+    header names the clerk, and 戻る after logging out shows nothing that needs a login."""
+    context = browser.new_context(locale="ja-JP")
+    pg = context.new_page()
+    pg.goto(server + "/criteria/jidou-teate")
+    assert pg.url.startswith(server + "/login?next=")
+    pg.get_by_label("利用者ID").fill(CLERK)
+    pg.get_by_label("パスワード").fill("not my password")
+    pg.get_by_role("button", name="ログイン").click()
+    assert "利用者IDまたはパスワードが正しくありません" in pg.inner_text("main")
+    pg.get_by_label("パスワード").fill(CLERK_PASSWORD)
+    pg.get_by_role("button", name="ログイン").click()
+    pg.wait_for_url(server + "/criteria/jidou-teate")
+    assert CLERK_NAME in pg.inner_text("header") and "住民課" in pg.inner_text("header")
+    pg.get_by_role("button", name="ログアウト").click()
+    pg.wait_for_url(server + "/login?logged_out=1")
+    assert "ログアウトしました" in pg.inner_text("main")
+    pg.goto(server + "/")
+    assert pg.url.startswith(server + "/login")
+    context.close()

@@ -1,7 +1,10 @@
 """The web shell: pages in Japanese, decide and record, the JSON API, security headers.
 
 Runs on every backend of the `engine` fixture (SQLite, and PostgreSQL when
-KIJUN_TEST_DATABASE_URL is set).
+KIJUN_TEST_DATABASE_URL is set). `client` is a browser logged in as a 窓口職員
+(staff) whose form posts carry the session's CSRF token (tests/webclient.py);
+API calls that change something use that user's bearer token (`api_auth`).
+Login, roles and CSRF themselves are tested in tests/test_auth.py.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from kijun.criteria.normalise import to_wareki
 from kijun.store import DecisionRecord, db, list_decisions, save_criterion
 from kijun.store.errors import SchemaError
 from kijun.web.app import create_app
+from tests.webclient import Browser, add_user, bearer
 
 with warnings.catch_warnings():
     # starlette's TestClient warns about httpx itself on import; not our concern.
@@ -126,6 +130,8 @@ CONFLICT = textwrap.dedent("""\
 """)
 
 DECIDE = "/criteria/shussan-iwaikin/decide"
+#: the logged-in clerk of the `client` fixture
+CLERK = "madoguchi"
 
 
 def facts_form(**fields: str) -> dict[str, str]:
@@ -140,8 +146,16 @@ def client(engine: Engine, database_url: str) -> Iterator[TestClient]:
             # exceptions and broken hit policies, so they are published with a justification
             save_criterion(session, loads(text), actor="test",
                            justification="テスト: 例外と規則の矛盾の表示を確かめる")
-    with TestClient(create_app(database_url)) as c:
+    add_user(engine, CLERK, "staff", department="住民課")
+    with Browser(create_app(database_url)) as c:
+        assert c.log_in(CLERK).status_code == 303
         yield c
+
+
+@pytest.fixture
+def api_auth(client: TestClient, engine: Engine) -> dict[str, str]:
+    """The Authorization header of an API token of the `client` fixture's clerk."""
+    return bearer(engine, CLERK)
 
 
 def decisions(engine: Engine, criterion_id: str | None = None) -> list[DecisionRecord]:
@@ -175,7 +189,9 @@ def test_catalogue_filters_by_department(client: TestClient) -> None:
 
 
 def test_an_empty_catalogue_says_how_to_load(engine: Engine, database_url: str) -> None:
-    with TestClient(create_app(database_url)) as c:
+    add_user(engine, "etsuran", "viewer")
+    with Browser(create_app(database_url)) as c:
+        c.log_in("etsuran")
         r = c.get("/")
     assert r.status_code == 200
     assert "判断基準はまだ登録されていません" in r.text
@@ -261,7 +277,7 @@ def test_decide_posts_show_the_outcome_its_basis_and_are_stored(
     assert "第2版" in page and "令和7年4月1日（2025-04-01）" in page
     assert "✓" in page and "満たす" in page  # the trace
     [stored] = decisions(engine, "shussan-iwaikin")
-    assert stored.actor == "web" and stored.status == "decided"
+    assert stored.actor == CLERK and stored.status == "decided"  # the clerk who decided
     assert stored.matched == ("R2",) and stored.version_number == 2
     assert stored.facts == {"定住": True, "出生順位": 3, "住居": "持家"}
     assert stored.on == dt.date(2025, 4, 1)
@@ -393,10 +409,12 @@ def test_api_lists_criteria(client: TestClient) -> None:
     assert [c["id"] for c in only] == ["tennyu-todoke"]
 
 
-def test_api_decides_and_records(client: TestClient, engine: Engine) -> None:
+def test_api_decides_and_records(
+    client: TestClient, engine: Engine, api_auth: dict[str, str]
+) -> None:
     body = {"facts": {"定住": True, "出生順位": 1, "住居": "持家", "不要な事実": "x"},
             "on": "2025-04-01"}
-    r = client.post("/api/criteria/shussan-iwaikin/decide", json=body)
+    r = client.post("/api/criteria/shussan-iwaikin/decide", json=body, headers=api_auth)
     assert r.status_code == 200
     data = r.json()
     assert data["status"] == "decided"
@@ -407,13 +425,13 @@ def test_api_decides_and_records(client: TestClient, engine: Engine) -> None:
     assert data["trace"][0]["rules"][0]["tests"][0] == {
         "input": "定住", "test": "true", "value": True, "result": True}
     [stored] = decisions(engine)
-    assert stored.id == data["decision_id"] and stored.actor == "api"
+    assert stored.id == data["decision_id"] and stored.actor == CLERK  # the token's user
     assert "不要な事実" not in stored.facts  # only the facts the decision reads
 
 
-def test_api_exception_is_a_result(client: TestClient) -> None:
+def test_api_exception_is_a_result(client: TestClient, api_auth: dict[str, str]) -> None:
     r = client.post("/api/criteria/shussan-iwaikin/decide",
-                    json={"facts": {"定住": True, "出生順位": 0, "住居": "持家"}})
+                    json={"facts": {"定住": True, "出生順位": 0, "住居": "持家"}}, headers=api_auth)
     assert r.status_code == 200
     assert r.json()["status"] == "exception"
     assert r.json()["exception"]["inputs_outside"] == ["出生順位"]
@@ -438,9 +456,10 @@ def test_api_exception_is_a_result(client: TestClient) -> None:
     ],
 )
 def test_api_errors(
-    client: TestClient, path: str, body: dict[str, object], status: int, code: str
+    client: TestClient, api_auth: dict[str, str], path: str, body: dict[str, object],
+    status: int, code: str
 ) -> None:
-    r = client.post(path, json=body)
+    r = client.post(path, json=body, headers=api_auth)
     assert r.status_code == status
     error = r.json()["error"]
     assert error["code"] == code and error["message"]
@@ -636,7 +655,7 @@ def test_catalogue_filters_by_status(client: TestClient) -> None:
     assert "/criteria/shussan-iwaikin" not in page
 
 
-def test_api_version_and_check(client: TestClient) -> None:
+def test_api_version_and_check(client: TestClient, api_auth: dict[str, str]) -> None:
     r = client.get("/api/criteria/shussan-iwaikin/versions/2")
     assert r.status_code == 200
     body = r.json()
@@ -644,13 +663,13 @@ def test_api_version_and_check(client: TestClient) -> None:
     assert body["decisions"][0]["rules"][0]["basis"] == "第3条第1項"
     r = client.get("/api/criteria/shussan-iwaikin/versions/9")
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
-    r = client.post("/api/criteria/shussan-iwaikin/check", json={"version": 2})
+    r = client.post("/api/criteria/shussan-iwaikin/check", json={"version": 2}, headers=api_auth)
     assert r.status_code == 200
     report = r.json()
     assert report["has_errors"] is True
     gaps = [f for f in report["findings"] if f["kind"] == "gap"]
     assert gaps and all(f["message_ja"] for f in gaps)
-    r = client.post("/api/criteria/jutaku-hojo/check")
+    r = client.post("/api/criteria/jutaku-hojo/check", headers=api_auth)
     assert any(f["kind"] == "conflict" for f in r.json()["findings"])
     paths = client.get("/openapi.json").json()["paths"]
     assert "/api/criteria/{criterion_id}/check" in paths

@@ -53,3 +53,14 @@ class VerificationError(StoreError):
             f"verification finding(s): {shown}. Fix them, or publish with a justification "
             "(recorded in the audit log)"
         )
+
+
+class UserError(StoreError):
+    """A user, role, token or login that is not valid (duplicate login, unknown role …).
+
+    Messages name the login or token id, never a password or a token.
+    """
+
+
+class PasswordPolicyError(UserError):
+    """A password that is too short (or otherwise refused); the message never repeats it."""

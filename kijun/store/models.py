@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -101,6 +102,10 @@ class VersionRow(Base):
         CheckConstraint(
             "status IN ('draft', 'published', 'retired')", name="status"
         ),
+        CheckConstraint(
+            "review_state IS NULL OR review_state IN ('submitted', 'returned')",
+            name="review_state",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -115,6 +120,12 @@ class VersionRow(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     published_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    #: a draft's review: None (being written), submitted (承認待ち) or returned (差し戻し)
+    review_state: Mapped[str | None] = mapped_column(String(16))
+    #: the reason given when the draft was returned
+    review_note: Mapped[str | None] = mapped_column(Text)
+    submitted_by: Mapped[str | None] = mapped_column(String(200))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
 class DecisionRow(Base):
@@ -176,3 +187,76 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# -- users, API tokens, web sessions (revision 0002_users) --------------------------------------
+
+#: Roles a user may hold (several at once); see `kijun.store.users`.
+ROLES = ("admin", "author", "approver", "staff", "viewer")
+
+
+class UserRow(Base):
+    """職員: a person who logs in, in one department (課), with one or more roles.
+
+    `password_hash` is an argon2id hash: never log it, never put it in the audit log.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    login: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    department: Mapped[str] = mapped_column(String(200))
+    #: sorted role names, a subset of `ROLES`
+    roles: Mapped[list[Any]] = mapped_column(JSON)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class ApiTokenRow(Base):
+    """An API token of a user; only its SHA-256 is stored, the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class LoginFailureRow(Base):
+    """A failed login, kept for rate limiting only: rows older than the window are deleted.
+
+    `login_hash` is the SHA-256 of what was typed as 利用者ID (normalised), not the
+    text itself: people sometimes type their password into the login field.
+    """
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    login_hash: Mapped[str] = mapped_column(String(64), index=True)
+    client: Mapped[str] = mapped_column(String(100), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class WebSessionRow(Base):
+    """A browser session: the cookie's SHA-256 → user, with its CSRF secret.
+
+    Logging out deletes the row, so a copied cookie stops working at once.
+    """
+
+    __tablename__ = "web_sessions"
+
+    #: SHA-256 (hex) of the cookie value; the value itself is never stored
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)

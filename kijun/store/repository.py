@@ -228,6 +228,9 @@ def _apply_version(
         audit.append(session, actor=actor, action="version.create", target=target,
                      detail=detail)
     elif step == "update" and existing is not None:
+        # new content is not what was submitted or returned: back to being written
+        existing.review_state = None
+        existing.review_note = None
         existing.effective_from = version.effective_from
         existing.effective_to = version.effective_to
         existing.status = version.status.value
@@ -490,6 +493,7 @@ def publish_version(
     overridden = verification_gate(criterion_id, version, justification)
     _store_lifecycle(row, version)
     row.published_at = _now()
+    row.review_state = None
     detail = _version_detail(version, row.content_hash)
     if overridden is not None:
         detail["override"] = overridden

@@ -1,5 +1,10 @@
 """The JSON API: list criteria, read one, decide a case.
 
+Every route needs `Authorization: Bearer <token>` (`kijun token create`) or a
+browser session (whose POSTs carry the header `X-CSRF-Token`); without one the
+answer is 401. Deciding needs the role staff, author, approver or admin (else
+403); the decision is recorded in the name of the token's or session's user.
+
 Errors are `{"error": {"code", "message"}}` with 404 (unknown criterion) or
 422 (a fact missing or mistyped, no version in force, unknown decision, a
 broken hit policy). Messages name inputs, never their values.
@@ -9,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request, Security
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,11 +24,11 @@ from kijun.criteria.serial import criterion_to_dict, version_to_dict
 from kijun.criteria.verify import verify_version
 from kijun.store import get_criterion, list_criteria, record_decision
 from kijun.web.app import api_error, session_for
+from kijun.web.auth import DECIDERS, User, bearer_scheme, require_role
 from kijun.web.forms import decision_inputs
 
-router = APIRouter(prefix="/api", tags=["criteria"])
-
-API_ACTOR = "api"
+# The bearer scheme documents the token in the OpenAPI schema; kijun.web.auth.guard checks it.
+router = APIRouter(prefix="/api", tags=["criteria"], dependencies=[Security(bearer_scheme)])
 
 
 class DecideRequest(BaseModel):
@@ -62,7 +67,10 @@ def api_criterion(request: Request, criterion_id: str) -> dict[str, Any]:
 
 @router.post("/criteria/{criterion_id}/decide", response_model=None)
 def api_decide(
-    request: Request, criterion_id: str, body: DecideRequest
+    request: Request,
+    criterion_id: str,
+    body: DecideRequest,
+    user: User = Depends(require_role(*DECIDERS)),
 ) -> dict[str, Any] | JSONResponse:
     """Decide a case and record it; the result is `DecisionResult.to_dict()`.
 
@@ -93,7 +101,7 @@ def api_decide(
             return api_error(422, "hit_policy_violation", str(e), rules=e.rules)
         _, inputs = decision_inputs(version, result.decision)
         used = {c.name: body.facts[c.name] for c in inputs if c.name in body.facts}
-        decision_id = record_decision(session, criterion.id, result, used, actor=API_ACTOR)
+        decision_id = record_decision(session, criterion.id, result, used, actor=user.login)
     return {**result.to_dict(), "decision_id": decision_id}
 
 

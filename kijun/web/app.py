@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -41,7 +41,7 @@ STATIC = HERE / "static"
 
 def create_app(database_url: str | None = None) -> FastAPI:
     """The kijun web app on `database_url` (or `KIJUN_DATABASE_URL`, or var/kijun.db)."""
-    from kijun.web import api, pages
+    from kijun.web import api, auth, pages, workflow
     from kijun.web.security import SecurityHeadersMiddleware
 
     engine = db.make_engine(db.database_url(database_url))
@@ -53,6 +53,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
         except SchemaError as e:
             log.error("cannot start: %s", e)
             raise
+        if not await run_in_threadpool(_has_users, engine):
+            log.warning("no users yet, so nobody can log in: add one with `kijun user add "
+                        "LOGIN --name … --department … --role …` (or `kijun demo-users`)")
         try:
             yield
         finally:
@@ -67,15 +70,29 @@ def create_app(database_url: str | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
+        # every route needs a logged-in user unless marked @auth.public (kijun.web.auth);
+        # POSTs from a browser session need its CSRF token
+        dependencies=[Depends(auth.guard)],
     )
     app.state.engine = engine
     app.state.templates = make_templates()
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router)
+    app.include_router(workflow.router)
     app.include_router(api.router)
     _install_error_handlers(app)
+    auth.install(app)
     return app
+
+
+def _has_users(engine: Engine) -> bool:
+    from sqlalchemy import select
+
+    from kijun.store.models import UserRow
+
+    with db.session_scope(engine) as session:
+        return session.scalars(select(UserRow.id).limit(1)).first() is not None
 
 
 def _version() -> str:
@@ -132,7 +149,15 @@ def render(
 ) -> Response:
     templates: Jinja2Templates = request.app.state.templates
     # Links are root-relative (never absolute URLs), prefixed when mounted under a path.
-    context = {"root": request.scope.get("root_path", "").rstrip("/"), **context}
+    # `user` and `csrf_token` are the logged-in user and their session's CSRF token
+    # (kijun.web.auth), for the header and for every form that posts.
+    state = request.state
+    context = {
+        "root": request.scope.get("root_path", "").rstrip("/"),
+        "user": getattr(state, "user", None),
+        "csrf_token": getattr(state, "csrf_token", None),
+        **context,
+    }
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 

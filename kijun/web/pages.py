@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -16,9 +17,16 @@ from kijun.criteria.model import Criterion, Version, VersionStatus
 from kijun.criteria.normalise import parse_date, to_wareki
 from kijun.criteria.search import Hit, SearchIndex
 from kijun.criteria.testing import run_tests
-from kijun.store import get_criterion, list_criteria, list_decisions, record_decision
+from kijun.store import (
+    get_criterion,
+    list_criteria,
+    list_decisions,
+    record_decision,
+    review_state,
+)
 from kijun.web import present
 from kijun.web.app import error_page, render, session_for
+from kijun.web.auth import DECIDERS, User, can_approve, can_edit, public, require_role
 from kijun.web.forms import (
     NULL_LABEL,
     ON_FIELD,
@@ -35,10 +43,10 @@ from kijun.web.review import SEVERITY_JA, compare_draft, review
 router = APIRouter(include_in_schema=False)
 
 RECENT_DECISIONS = 10
-WEB_ACTOR = "web"
 
 
 @router.get("/healthz")
+@public
 def healthz() -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
@@ -132,32 +140,57 @@ class TimelineEntry:
 
 
 @router.get("/criteria/{criterion_id}")
-def criterion_page(request: Request, criterion_id: str, version: int | None = None) -> Response:
-    today = dt.date.today()
+def criterion_page(
+    request: Request, criterion_id: str, version: int | None = None, done: str | None = None
+) -> Response:
     with session_for(request) as session:
         c = get_criterion(session, criterion_id)
-        recent = list_decisions(session, criterion_id, limit=RECENT_DECISIONS)
     if version is not None:
         try:
-            chosen: Version | None = c.version(version)
+            c.version(version)
         except KeyError:
             return error_page(request, 404, "版が見つかりません",
                               f"「{c.name}」に第{version}版はありません。")
-    else:
-        chosen = _default_version(c, today)
+    context = criterion_context(request, c, version)
+    context["done"] = DONE_JA.get(done or "")
+    return render(request, "criterion.html", context)
+
+
+#: what the review routes report back after redirecting here
+DONE_JA = {
+    "submitted": "承認を依頼しました。承認者の確認を待っています。",
+    "returned": "差し戻しました。理由は作成者に表示されます。",
+    "published": "公開しました。施行日から、この版で判断されます。",
+}
+
+
+def criterion_context(request: Request, c: Criterion, version: int | None) -> dict[str, Any]:
+    """Everything the criterion page shows, for `version` (default: the one in force)."""
+    today = dt.date.today()
+    chosen = c.version(version) if version is not None else _default_version(c, today)
+    user = getattr(request.state, "user", None)
+    with session_for(request) as session:
+        recent = list_decisions(session, c.id, limit=RECENT_DECISIONS)
+        state, note = (review_state(session, c.id, chosen.number)
+                       if chosen is not None else (None, None))
     in_force_today = c.version_on(today)
-    return render(request, "criterion.html", {
+    return {
         "c": c,
         "version": chosen,
         "review": review(chosen) if chosen is not None else None,
         "tests": run_tests(c) if c.tests and c.versions else None,
         "comparison": compare_draft(c, chosen) if chosen is not None else None,
         "SEVERITY_JA": SEVERITY_JA,
+        "review_state": state,
+        "review_note": note,
+        "review_errors": {},
+        "may_edit": user is not None and can_edit(user, c.department),
+        "may_approve": user is not None and can_approve(user, c.department),
         "in_force": in_force_today,
         "timeline": _timeline(c, chosen, in_force_today),
         "recent": recent,
         "today": today,
-    })
+    }
 
 
 def _default_version(c: Criterion, today: dt.date) -> Version | None:
@@ -198,7 +231,11 @@ def _timeline(c: Criterion, chosen: Version | None, today: Version | None) -> li
 
 @router.get("/criteria/{criterion_id}/decide")
 def decide_form(
-    request: Request, criterion_id: str, decision: str | None = None, on: str | None = None
+    request: Request,
+    criterion_id: str,
+    decision: str | None = None,
+    on: str | None = None,
+    _user: User = Depends(require_role(*DECIDERS)),
 ) -> Response:
     with session_for(request) as session:
         c = get_criterion(session, criterion_id)
@@ -220,13 +257,17 @@ def decide_form(
 
 
 @router.post("/criteria/{criterion_id}/decide")
-async def decide_submit(request: Request, criterion_id: str) -> Response:
+async def decide_submit(
+    request: Request, criterion_id: str, user: User = Depends(require_role(*DECIDERS))
+) -> Response:
     form = await request.form()
     data = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-    return await run_in_threadpool(_decide_submit, request, criterion_id, data)
+    return await run_in_threadpool(_decide_submit, request, criterion_id, data, user.login)
 
 
-def _decide_submit(request: Request, criterion_id: str, data: Mapping[str, str]) -> Response:
+def _decide_submit(
+    request: Request, criterion_id: str, data: Mapping[str, str], actor: str
+) -> Response:
     with session_for(request) as session:
         c = get_criterion(session, criterion_id)
         on_text = data.get(ON_FIELD, "").strip()
@@ -263,7 +304,7 @@ def _decide_submit(request: Request, criterion_id: str, data: Mapping[str, str])
                 "c": c, "version": form.version, "error": e, "raw": entered.raw,
                 "decision": form.decision, "policy": present.hit_policy_label_code(e.hit_policy),
             }, status_code=422)
-        decision_id = record_decision(session, c.id, result, entered.facts, actor=WEB_ACTOR)
+        decision_id = record_decision(session, c.id, result, entered.facts, actor=actor)
     assert result.version is not None
     return render(request, "result.html", {
         "c": c,

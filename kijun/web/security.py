@@ -28,6 +28,10 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
     ("permissions-policy", "camera=(), microphone=(), geolocation=(), payment=()"),
 )
 
+#: Sent only over https (a browser ignores it on http, and on http it would be a lie).
+#: No includeSubDomains: other hosts of the town's domain may still be http only.
+STRICT_TRANSPORT_SECURITY = ("strict-transport-security", "max-age=31536000")
+
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -36,7 +40,8 @@ class SecurityHeadersMiddleware:
 
     A state-changing request whose `Origin` names another site is refused
     with 403: a page elsewhere cannot post a decision in a clerk's name.
-    (Full CSRF tokens come with login.)
+    (Behind it, `kijun.web.auth.guard` checks each browser session's CSRF token.)
+    Over https, `Strict-Transport-Security` is added as well.
     """
 
     def __init__(self, app: ASGIApp, *, static_prefix: str = "/static/") -> None:
@@ -51,12 +56,13 @@ class SecurityHeadersMiddleware:
             await _forbidden(send)
             return
         cacheable = str(scope.get("path", "")).startswith(self.static_prefix)
+        extra = (STRICT_TRANSPORT_SECURITY,) if scope.get("scheme") == "https" else ()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
-                for name, value in SECURITY_HEADERS:
+                for name, value in (*SECURITY_HEADERS, *extra):
                     if name.encode() not in present:
                         headers.append((name.encode(), value.encode()))
                 if not cacheable and b"cache-control" not in present:
