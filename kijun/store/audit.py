@@ -181,10 +181,30 @@ def append(
     return entry
 
 
-def list_entries(session: Session, *, limit: int = 50) -> list[AuditEntry]:
-    """The newest `limit` entries, newest first."""
-    rows = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq.desc()).limit(limit))
-    return [AuditEntry.from_row(r) for r in rows]
+def list_entries(
+    session: Session,
+    *,
+    limit: int = 50,
+    before: int | None = None,
+    action: str | None = None,
+    actor: str | None = None,
+) -> list[AuditEntry]:
+    """The newest `limit` entries, newest first.
+
+    `before`: only entries with a smaller seq (the next page); `action`: an
+    action or an action family (`version` matches `version.publish`);
+    `actor`: exactly this actor.
+    """
+    query = select(AuditEntryRow).order_by(AuditEntryRow.seq.desc()).limit(limit)
+    if before is not None:
+        query = query.where(AuditEntryRow.seq < before)
+    if action:
+        query = query.where(
+            (AuditEntryRow.action == action) | AuditEntryRow.action.startswith(f"{action}.")
+        )
+    if actor:
+        query = query.where(AuditEntryRow.actor == actor)
+    return [AuditEntry.from_row(r) for r in session.scalars(query)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,7 @@ STATIC = HERE / "static"
 
 def create_app(database_url: str | None = None) -> FastAPI:
     """The kijun web app on `database_url` (or `KIJUN_DATABASE_URL`, or var/kijun.db)."""
-    from kijun.web import api, auth, pages, workflow
+    from kijun.web import admin, api, auth, pages, workflow
     from kijun.web.security import SecurityHeadersMiddleware
 
     engine = db.make_engine(db.database_url(database_url))
@@ -80,6 +80,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router)
     app.include_router(workflow.router)
+    app.include_router(admin.router)
     app.include_router(api.router)
     _install_error_handlers(app)
     auth.install(app)
