@@ -78,8 +78,14 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.templates = make_templates()
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    from kijun.web import editor
+
+    app.include_router(editor.router)  # before pages: /criteria/new is no criterion's page
     app.include_router(pages.router)
     app.include_router(workflow.router)
+    from kijun.web import transfer
+
+    app.include_router(transfer.router)
     app.include_router(admin.router)
     app.include_router(api.router)
     _install_error_handlers(app)
