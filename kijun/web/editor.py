@@ -5,7 +5,7 @@ Routes (an author of the criterion's department, or an admin):
 - `GET|POST /criteria/new` — a new criterion of the author's department, with a
   draft first version holding one empty table (one input, one output);
 - `GET|POST /criteria/{id}/versions/{n}/draft` — a new draft version (the next
-  number) copied from version n, with its 施行日 (和暦 accepted);
+  number) copied from version n, with its 施行日 (和暦 accepted; left empty, tomorrow);
 - `GET /criteria/{id}/versions/{n}/edit` — the editor of a draft: one form per
   decision table, the whole table as a grid of text fields, with the
   verification findings next to the rules;
@@ -147,12 +147,12 @@ def _new_criterion(request: Request, user: User, data: Mapping[str, str]) -> Res
                         "英小文字か数字で始めてください（例：shussan-iwaikin）。")
     elif cid in RESERVED_IDS:
         errors["id"] = f"識別子「{cid}」は使えません。別の識別子にしてください。"
-    name = nfkc(raw["name"])
+    name = raw["name"]
     if not name:
         errors["name"] = "名称を入力してください。"
     elif len(name) > 200:
         errors["name"] = "名称は200文字以内にしてください。"
-    start = _date(raw["effective_from"], errors)
+    start = _date(raw["effective_from"], errors, default=_tomorrow())
     with session_for(request) as session:
         if "id" not in errors and session.get(CriterionRow, cid) is not None:
             errors["id"] = f"識別子「{cid}」はすでに使われています。別の識別子にしてください。"
@@ -169,7 +169,7 @@ def _new_criterion(request: Request, user: User, data: Mapping[str, str]) -> Res
             id=cid,
             name=name,
             department=user.department,
-            basis=nfkc(raw["basis"]) or None,
+            basis=raw["basis"] or None,
             description=raw["description"] or None,
             versions=(Version(1, start, (table,), status=VersionStatus.DRAFT),),
         )
@@ -178,8 +178,10 @@ def _new_criterion(request: Request, user: User, data: Mapping[str, str]) -> Res
                             status_code=303)
 
 
-def _date(text: str, errors: dict[str, str]) -> dt.date | None:
+def _date(text: str, errors: dict[str, str], *, default: dt.date | None = None) -> dt.date | None:
     if not text:
+        if default is not None:
+            return default
         errors["effective_from"] = "施行日を入力してください。"
         return None
     try:
@@ -230,7 +232,7 @@ def _new_draft(request: Request, criterion_id: str, number: int, user: User,
         if source is None:
             return _no_version(request, c, number)
         errors: dict[str, str] = {}
-        start = _date(raw["effective_from"], errors)
+        start = _date(raw["effective_from"], errors, default=_tomorrow())
         if start is None:
             return _new_draft_form(request, c, source, raw, errors, status_code=422)
         new_number = max(v.number for v in c.versions) + 1

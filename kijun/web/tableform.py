@@ -446,7 +446,7 @@ class _Builder:
 
     def table(self) -> DecisionTable | None:
         f = self.form
-        name = nfkc(f.name)
+        name = f.name.strip()  # names are kept as written: （全角） stays
         if not name:
             self.add("name", "判断の名前", "判断の名前を入力してください。")
         policy = self._policy()
@@ -535,7 +535,7 @@ class _Builder:
             return None
 
     def _names(self, kind: str, what: str, columns: list[ColumnForm]) -> list[str]:
-        names = [nfkc(c.name) for c in columns]
+        names = [c.name.strip() for c in columns]
         first: dict[str, int] = {}
         for j, name in enumerate(names, 1):
             key, label = f"{kind}.{j}.name", f"{what}{j}の名前"
@@ -624,7 +624,7 @@ class _Builder:
         return rules
 
     def _cell_label(self, r: int, j: int) -> str:
-        name = nfkc(self.form.inputs[j - 1].name) or f"条件{j}"
+        name = self.form.inputs[j - 1].name.strip() or f"条件{j}"
         return f"規則{r}の「{name}」"
 
     def _cell(self, key: str, r: int, j: int, text: str, clause: InputClause | None) -> str | None:
