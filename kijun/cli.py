@@ -940,7 +940,7 @@ def metrics_command(
         None, "--split-attr", help="Compare the cases with NAME=VALUE (a case or event "
         "attribute) against the rest."),
     by: str | None = typer.Option(
-        None, "--by", help="One row per activity, resource, department or month."),
+        None, "--by", help="One row per activity, resource, role, department or month."),
     hours: str = typer.Option("8:30-17:15", "--hours", help="The town's business hours."),
     timezone: str = typer.Option(
         "Asia/Tokyo", "--timezone",

@@ -238,7 +238,7 @@ def test_per_month_is_the_metrics_of_the_cases_started_that_month() -> None:
 
 
 def test_metrics_by_rejects_unknown_groupings() -> None:
-    with pytest.raises(ValueError, match="activity, resource, department, month"):
+    with pytest.raises(ValueError, match="activity, resource, role, department, month"):
         metrics_by(EventLog.from_events(TOWN), "colour")
 
 

@@ -204,7 +204,7 @@ def test_naive_timestamps_need_a_zone() -> None:
 
 @pytest.mark.parametrize(("change", "message", "line"), [
     (("<event>\n      <string key='concept:name' value='審査'/>", "<event>\n      <strin"),
-     "malformed XML", 32),
+     "malformed XML", 31),
     (('<date key="time:timestamp" value="2025-04-01T01:30:00Z"/>', ""),
      "without time:timestamp", 30),
     (("2025-04-01T01:30:00Z", "2025-04-01T01:30:00+25:00"), "unknown time zone offset", 32),
@@ -317,3 +317,54 @@ def test_comments_inside_the_log_keep_line_numbers() -> None:
         read_xes(doc)
     assert err.value.line == 7
     assert read_xes(doc, naive_timezone="UTC").events["activity"].to_list() == ["A"]
+
+
+# -- malformed XML: the reader's own checks, and expat's with check_xml=True ------------------
+
+MINI = (b'<?xml version="1.0" encoding="UTF-8"?>\n<log xes.version="1.0">\n'
+        b'<trace><string key="concept:name" value="c"/>\n'
+        b'<event><string key="concept:name" value="A"/>\n'
+        b'<date key="time:timestamp" value="2025-01-01T00:00:00Z"/></event>\n'
+        b"</trace>\n</log>\n")
+
+
+@pytest.mark.parametrize(("old", "new", "message", "line"), [
+    (b"</event>", b"</trace>", "where </event> belongs", 5),
+    (b'value="A"', b'value="A & B"', "an & that starts no reference", 4),
+    (b'value="A"', b'value="A\x01"', "U\\+0001 is not allowed", 4),
+    (b"</log>\n", b"</log>\njunk", "text outside an attribute", 7),
+    (b"</log>\n", b"</log>\n<log></log>", "second document element", 8),
+    (b'<string key="concept:name" value="A"/>', b'<string key="x" key="y" value="A"/>',
+     "the attribute 'key' twice", 4),
+    (b'value="A"', b"value=A", "cannot read the tag", 4),
+    (b'value="A"', b'value="A<B"', "cannot read the tag", 4),
+    (b'value="A"', b'value="\xff"', "not UTF-8", 4),
+    (b"<trace>", b"<!-- open <trace>", "DTD declarations are not supported", None),
+    (b'<string key="concept:name" value="A"/>', b'<string 1key="x" value="A"/>',
+     "not an attribute name", 4),
+    (b"</trace>\n</log>\n", b"</trace>\n", "not closed by </log>", None),
+])
+def test_malformed_xml(old: bytes, new: bytes, message: str, line: int | None) -> None:
+    assert read_xes(MINI).events.height == 1
+    assert old in MINI
+    doc = MINI.replace(old, new, 1)
+    with pytest.raises(XESError, match=message) as err:
+        read_xes(doc)
+    if line is not None:
+        assert err.value.line == line, str(err.value)
+    with pytest.raises(XESError):
+        read_xes(doc, check_xml=True)
+
+
+def test_check_xml_reports_expat_errors() -> None:
+    doc = MINI.replace(b'value="c"', b'value="c" value="d"')
+    with pytest.raises(XESError, match="duplicate attribute") as err:
+        read_xes(doc, check_xml=True)
+    assert err.value.line == 3
+    assert read_xes(MINI, check_xml=True).equals(read_xes(MINI))
+
+
+def test_a_truncated_gzip_file() -> None:
+    data = gzip.compress(MINI * 1)[:-12]
+    with pytest.raises(XESError, match=r"gzip data is damaged|not closed"):
+        read_xes(data)

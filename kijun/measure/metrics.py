@@ -36,8 +36,8 @@ The metrics (times in seconds; quantiles interpolate linearly, like
 
 Per group (:func:`metrics_by`): for ``month`` a case belongs to the month
 (local time) of its first counted event, and every metric is computed on the
-cases of that month. For ``activity``, ``resource`` and ``department`` an
-event belongs to its own group; event quantities (events, rework events,
+cases of that month. For ``activity``, ``resource``, ``role`` and
+``department`` an event belongs to its own group; event quantities (events, rework events,
 round trips, self loops, hand-offs, waiting and service times, concentration)
 are counted at the event — a pair at its later event — and case quantities
 (cases, variants, lead times, rework cases, returns) are over the cases with
@@ -106,8 +106,7 @@ METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 METRIC_INFO: dict[str, MetricInfo] = {m.name: m for m in METRICS}
 _COUNTS = frozenset(m.name for m in METRICS if m.unit == "count")
 
-Grouping = Literal["activity", "resource", "department", "month"]
-GROUPINGS: tuple[str, ...] = ("activity", "resource", "department", "month")
+GROUPINGS: tuple[str, ...] = ("activity", "resource", "role", "department", "month")
 
 
 @dataclass(frozen=True)
@@ -152,18 +151,17 @@ def prepare(log: EventLog, hours: BusinessHours | None = None) -> Prepared:
         new_run = ((pl.col("_c") != pl.col("_c").shift(1))
                    | (pl.col("_a") != pl.col("_a").shift(1))
                    | is_c.shift(1)).fill_null(True)
-        paired = (
+        paired = pl.when(pl.col("_run_start") & ~new_run).then(pl.col("_run_ts"))
+        counted = (
             base.filter(lc.is_in(["start", "complete"]))
-            .select("_c", "_a", "timestamp", "position", _complete=lc == "complete")
+            .with_columns(_complete=lc == "complete")
             .sort("_c", "_a", "timestamp", "position")
             .with_columns(
                 _run_ts=pl.when(new_run).then(pl.col("timestamp")).forward_fill(),
                 _run_start=pl.when(new_run).then(~is_c).forward_fill())
-            .filter(is_c & pl.col("_run_start") & ~new_run)
-            .select("position", _paired=pl.col("_run_ts")))
-        counted = (base.filter(lc == "complete").join(paired, on="position", how="left")
-                   .with_columns(pl.coalesce("start", "_paired").alias("start"))
-                   .drop("_paired", "_lc"))
+            .with_columns(pl.coalesce("start", paired).alias("start"))
+            .filter(is_c)
+            .drop("_complete", "_run_ts", "_run_start", "_lc"))
     else:
         counted = base.drop("_lc")
     same = pl.col("_c") == pl.col("_c").shift(1)
@@ -220,7 +218,9 @@ def _table(p: Prepared, by: str | None) -> pl.DataFrame:
     else:
         raise ValueError(f"cannot group by {by!r}: choose one of {', '.join(GROUPINGS)}")
     g = "_g"
-    join = {"on": g, "how": "left", "nulls_equal": True}
+
+    def link(left: pl.LazyFrame, right: pl.LazyFrame) -> pl.LazyFrame:
+        return left.join(right, on=g, how="left", nulls_equal=True)
 
     def quantiles(col: str, name: str) -> list[pl.Expr]:
         v = pl.col(col).drop_nulls()
@@ -266,14 +266,14 @@ def _table(p: Prepared, by: str | None) -> pl.DataFrame:
                 .group_by(g).agg((pl.col("share") ** 2).sum().alias(hhi),
                                  pl.col("share").top_k(3).sum().alias(top3)))
 
-    table = (
-        per_case.join(per_event, **join)  # type: ignore[arg-type]
-        .join(distinct("activity", "activities", e), **join)  # type: ignore[arg-type]
-        .join(distinct("resource", "resources", e), **join)  # type: ignore[arg-type]
-        .join(distinct("variant", "variants", touched), **join)  # type: ignore[arg-type]
-        .join(concentration("resource", "resource_hhi", "top3_resource_share"), **join)  # type: ignore[arg-type]
-        .join(concentration("role", "role_hhi", "top3_role_share"), **join)  # type: ignore[arg-type]
-        .with_columns(
+    table = link(per_case, per_event)
+    for part in (distinct("activity", "activities", e), distinct("resource", "resources", e),
+                 distinct("variant", "variants", touched),
+                 concentration("resource", "resource_hhi", "top3_resource_share"),
+                 concentration("role", "role_hhi", "top3_role_share")):
+        table = link(table, part)
+    return (
+        table.with_columns(
             first_time_right_rate=1.0 - pl.col("rework_cases") / pl.col("cases"),
             return_rate=pl.col("_returned") / pl.col("cases"),
             handoffs_mean=pl.col("handoffs") / pl.col("cases"),
@@ -284,7 +284,6 @@ def _table(p: Prepared, by: str | None) -> pl.DataFrame:
             for m in METRIC_NAMES))
         .collect()
     )
-    return table
 
 
 def _empty_metrics() -> dict[str, float | int | None]:
@@ -305,7 +304,7 @@ def compute_metrics(
 def metrics_by(
     log: EventLog | Prepared, by: str, hours: BusinessHours | None = None
 ) -> pl.DataFrame:
-    """One row per group (activity, resource, department or month): the group, then every metric.
+    """One row per group (activity, resource, role, department or month), then every metric.
 
     Rows are sorted by the group (months in time order; a missing resource or
     department sorts last, as null).
