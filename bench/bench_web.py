@@ -652,7 +652,7 @@ def one_run(tool: Wrk | PythonLoad, srv: Server, load: Load, connections: int,
     tool_cpu = children_cpu_seconds() - tool_cpu
     db_cpu = postgres_cpu_seconds() - db_cpu if pg else 0.0
     machine = machine_busy_seconds() - machine - db_cpu
-    s.database_cores = db_cpu / s.seconds
+    s.database_cores = max(0.0, db_cpu) / s.seconds  # a backend that exits takes its CPU along
     used = {pid: after[pid] - cpu.get(pid, 0.0) for pid in after}
     server_cpu = sum(used.values())
     s.server_cores = server_cpu / s.seconds
