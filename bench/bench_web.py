@@ -6,6 +6,7 @@
     .venv/bin/python bench/bench_web.py --workers 2 --json # one configuration, JSON out
     .venv/bin/python bench/bench_web.py --profile DIR      # also py-spy the 1-worker server
     .venv/bin/python bench/bench_web.py --breakdown        # CPU per piece, in process
+    PYTHONPATH=DIR .venv/bin/python bench/bench_web.py --app mod:factory  # a wrapped app
 
 Needs: the dev extras (httpx, for the fallback load generator), wrk for the
 real load (Debian: `apt-get install -y wrk`; without it the fallback is used),
@@ -227,10 +228,10 @@ class Server:
 
 @contextlib.contextmanager
 def server(db: Database, workers: int, tmp: Path, *, access_log: bool,
-           extra: Sequence[str]) -> Iterator[Server]:
+           extra: Sequence[str], app: str = "kijun.web.app:create_app") -> Iterator[Server]:
     port = free_port()
     log = tmp / f"uvicorn-{workers}.log"
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "kijun.web.app:create_app",
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", app,
            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
            "--no-server-header", *([] if access_log else ["--no-access-log"]), *extra]
     with log.open("wb") as out:
@@ -528,6 +529,10 @@ def loadgen(spec_path: str) -> None:
         nonlocal errors
         i = k
         while time.perf_counter() < end:
+            if load.think_ms:  # before every request, the first too (as wrk's delay())
+                await asyncio.sleep(random.expovariate(1000 / load.think_ms))
+                if time.perf_counter() >= end:
+                    break
             body = bodies[i % len(bodies)]
             i += 1
             start = time.perf_counter()
@@ -543,8 +548,6 @@ def loadgen(spec_path: str) -> None:
                     kinds[f"{r.status_code // 100}xx"] += 1
             latencies.append(time.perf_counter() - start)
             errors += not ok
-            if load.think_ms:
-                await asyncio.sleep(random.expovariate(1000 / load.think_ms))
 
     async def main() -> float:
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
@@ -1068,6 +1071,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="keep uvicorn's access log on (off by default)")
     parser.add_argument("--uvicorn-arg", action="append", default=[], metavar="ARG",
                         help="extra argument for uvicorn, e.g. --uvicorn-arg=--loop=uvloop")
+    parser.add_argument("--app", default="kijun.web.app:create_app", metavar="MODULE:FACTORY",
+                        help="the app factory uvicorn serves (for experiments: a wrapper "
+                        "around kijun's, importable through PYTHONPATH)")
     parser.add_argument("--skip", action="append", default=[],
                         choices=("decide", "pages", "single", "baseline"),
                         help="leave out a measurement (single: the one-user runs; baseline: "
@@ -1121,7 +1127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             server_errors: dict[int, list[str]] = {}
             for workers in worker_counts:
                 with server(db, workers, tmp, access_log=args.access_log,
-                            extra=args.uvicorn_arg) as srv:
+                            extra=args.uvicorn_arg, app=args.app) as srv:
                     cookie = log_in(srv.base)
                     check_decisions(srv.base, db.token, cases)
                     for page in PAGES:
