@@ -228,12 +228,18 @@ class Server:
 
 @contextlib.contextmanager
 def server(db: Database, workers: int, tmp: Path, *, access_log: bool,
-           extra: Sequence[str], app: str = "kijun.web.app:create_app") -> Iterator[Server]:
+           extra: Sequence[str], app: str = "kijun.web.app:create_app",
+           kind: str = "kijun") -> Iterator[Server]:
     port = free_port()
-    log = tmp / f"uvicorn-{workers}.log"
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", app,
-           "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-           "--no-server-header", *([] if access_log else ["--no-access-log"]), *extra]
+    log = tmp / f"server-{workers}.log"
+    if kind == "kijun":  # kijun serve: a socket per worker (SO_REUSEPORT)
+        cmd = [sys.executable, "-m", "kijun.cli", "serve", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers),
+               "--access-log" if access_log else "--no-access-log"]
+    else:  # uvicorn's own workers share one socket
+        cmd = [sys.executable, "-m", "uvicorn", "--factory", app,
+               "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+               "--no-server-header", *([] if access_log else ["--no-access-log"]), *extra]
     with log.open("wb") as out:
         # its own session, so stopping it (by its pid) also stops the workers it started
         process = subprocess.Popen(cmd, env=server_env(db.url), cwd=ROOT, stdout=out,
@@ -276,7 +282,8 @@ def _wait_healthy(srv: Server, workers: int) -> None:
             raise SystemExit(f"the server exited:\n{srv.log.read_text(errors='replace')}")
         with contextlib.suppress(OSError), \
                 urllib.request.urlopen(srv.base + "/healthz", timeout=2) as r:
-            if r.status == 200 and (workers == 1 or len(srv.pids()) > workers):
+            started = srv.log.read_text(errors="replace").count("Application startup complete")
+            if r.status == 200 and started >= workers:
                 # every worker must be up, or the first runs would measure start-up
                 time.sleep(1.0)
                 return
@@ -770,7 +777,8 @@ def breakdown(db: Database, n: int) -> list[tuple[str, float]]:
     from kijun.criteria.decide import as_date, decide, version_in_force
     from kijun.criteria.testing import run_tests
     from kijun.store import db as store
-    from kijun.store import get_criterion, list_criteria, list_decisions, record_decision
+    from kijun.store import get_criteria, get_criterion, list_decisions, record_decision
+    from kijun.store.repository import _build_criteria
     from kijun.store.users import find_user, resolve_session, start_session, user_for_token
     from kijun.web.app import create_app
     from kijun.web.forms import decision_inputs
@@ -861,11 +869,13 @@ def breakdown(db: Database, n: int) -> list[tuple[str, float]]:
           in_session(lambda s, _k: user_for_token(s, db.token)))
     timed("auth: session lookup (resolve_session)",
           in_session(lambda s, _k: resolve_session(s, cookie)))
-    timed("get_criterion (rows → JSON → model objects)",
+    timed("get_criterion (revision check; the criterion is kept per revision)",
           in_session(lambda s, _k: get_criterion(s, CRITERION)))
+    timed("criterion rebuilt from its rows (rows → JSON → model objects)",
+          in_session(lambda s, _k: _build_criteria(s, [CRITERION])))
     with store.session_scope(engine) as session:
-        fresh = [get_criterion(session, CRITERION) for _ in range(n + 20)]
-    cached = fresh[0]
+        fresh = [_build_criteria(session, [CRITERION])[CRITERION] for _ in range(n + 20)]
+        cached = get_criterion(session, CRITERION)
 
     def decide_on(criterion: Any, k: int) -> Any:
         body = bodies[k % len(bodies)]
@@ -902,12 +912,8 @@ def breakdown(db: Database, n: int) -> list[tuple[str, float]]:
     timed("criterion page: list_decisions (10 recent)",
           in_session(lambda s, _k: list_decisions(s, CRITERION, limit=10)))
 
-    def catalogue(s: Any, _k: int) -> None:
-        for summary in list_criteria(s, on=today):
-            get_criterion(s, summary.id)
-
-    timed("catalogue: list_criteria + get_criterion of each", in_session(catalogue),
-          count=min(n, 100))
+    timed("catalogue: get_criteria (revisions of all; kept per revision)",
+          in_session(lambda s, _k: get_criteria(s)), count=min(n, 100))
     engine.dispose()
     return rows
 
@@ -1071,6 +1077,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="keep uvicorn's access log on (off by default)")
     parser.add_argument("--uvicorn-arg", action="append", default=[], metavar="ARG",
                         help="extra argument for uvicorn, e.g. --uvicorn-arg=--loop=uvloop")
+    parser.add_argument("--server", choices=("kijun", "uvicorn"), default="kijun",
+                        help="kijun serve --workers N (a socket per worker, default) or "
+                        "uvicorn --workers N (one shared socket; --app and --uvicorn-arg apply)")
     parser.add_argument("--app", default="kijun.web.app:create_app", metavar="MODULE:FACTORY",
                         help="the app factory uvicorn serves (for experiments: a wrapper "
                         "around kijun's, importable through PYTHONPATH)")
@@ -1127,7 +1136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             server_errors: dict[int, list[str]] = {}
             for workers in worker_counts:
                 with server(db, workers, tmp, access_log=args.access_log,
-                            extra=args.uvicorn_arg, app=args.app) as srv:
+                            extra=args.uvicorn_arg, app=args.app, kind=args.server) as srv:
                     cookie = log_in(srv.base)
                     check_decisions(srv.base, db.token, cases)
                     for page in PAGES:
@@ -1177,7 +1186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machine": info,
         "settings": {"duration_s": args.duration, "warmup_s": args.warmup, "runs": args.runs,
                      "decide_clients": args.decide_clients, "users": args.users,
-                     "access_log": args.access_log, "uvicorn_args": args.uvicorn_arg},
+                     "access_log": args.access_log, "uvicorn_args": args.uvicorn_arg,
+                     "server": args.server},
         "results": [{"workers": r.workers, "what": r.what, "connections": r.connections,
                      "mode": r.mode, "median": asdict(r.median),
                      "runs": [asdict(s) for s in r.runs]} for r in results],

@@ -508,14 +508,20 @@ def audit_list_command(
 def serve_command(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    workers: int = typer.Option(
+        1, "--workers", "-w", min=1, max=64,
+        help="Worker processes (one per core is a good start); each listens on the port "
+        "itself (SO_REUSEPORT), so the kernel spreads connections evenly.",
+    ),
+    access_log: bool = typer.Option(True, "--access-log/--no-access-log",
+                                    help="Log every request (method, path, status)."),
     database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
 ) -> None:
     """Serve the web app (Japanese UI and JSON API) with uvicorn."""
-    import uvicorn
     from sqlalchemy.exc import DBAPIError
 
     from kijun.store import StoreError, db
-    from kijun.web.app import create_app
+    from kijun.web.serve import ServeError, serve
 
     engine = db.make_engine(database_url)
     try:
@@ -526,8 +532,13 @@ def serve_command(
         fail(str(e), as_json=False)
     finally:
         engine.dispose()
-    typer.echo(f"kijun: serving {db.display_url(database_url)} on http://{host}:{port}/")
-    uvicorn.run(create_app(database_url), host=host, port=port, server_header=False)
+    plural = "s" if workers > 1 else ""
+    typer.echo(f"kijun: serving {db.display_url(database_url)} on http://{host}:{port}/ "
+               f"({workers} worker{plural})")
+    try:
+        serve(host, port, workers=workers, database_url=database_url, access_log=access_log)
+    except ServeError as e:
+        fail(str(e), as_json=False)
 
 
 _EXPORT_FORMATS = {".dmn": "dmn", ".xml": "dmn", ".xlsx": "xlsx", ".yaml": "yaml", ".yml": "yaml"}
@@ -930,8 +941,8 @@ def tck_command(
 
 @app.command("metrics")
 def metrics_command(
-    log_path: str = typer.Argument(..., metavar="LOG",
-                                   help="An XES event log (.xes or .xes.gz)."),
+    log_path: str | None = typer.Argument(None, metavar="LOG",
+                                          help="An XES event log (.xes or .xes.gz)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     split_date: str | None = typer.Option(
         None, "--split-date", help="Compare the cases started before this date (YYYY-MM-DD) "
@@ -950,6 +961,10 @@ def metrics_command(
         "this zone (without it they are an error)."),
     resamples: int = typer.Option(1000, "--resamples", help="Bootstrap resamples (--split-*)."),
     seed: int = typer.Option(20260401, "--seed", help="Seed of the bootstrap."),
+    stored: str | None = typer.Option(
+        None, "--stored", metavar="LOG", help="Instead of a file, a log in the database: "
+        "'kijun' (kijun's own steps) or a log's number (kijun events list)."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
 ) -> None:
     """Process metrics of an event log: lead time, rework, round trips, hand-offs …
 
@@ -984,10 +999,16 @@ def metrics_command(
         business = BusinessHours.parse(hours, timezone=timezone)
     except BusinessHoursError as e:
         fail(str(e), as_json=as_json)
-    try:
-        log = read_xes(log_path, naive_timezone=naive_timezone)
-    except XESError as e:
-        fail(f"{log_path}: {e}", as_json=as_json)
+    if (log_path is None) == (stored is None):
+        fail("give an XES file (LOG) or --stored LOG, one of them", as_json=as_json)
+    if stored is not None:
+        log, log_path = _stored_log(stored, database_url, as_json=as_json)
+    else:
+        assert log_path is not None
+        try:
+            log = read_xes(log_path, naive_timezone=naive_timezone)
+        except XESError as e:
+            fail(f"{log_path}: {e}", as_json=as_json)
 
     if day is not None or split_attr:
         if day is not None:
@@ -1041,12 +1062,195 @@ def metrics_command(
         typer.echo(f"{metric:28s} {_metric_text(amount):>16s}  {METRIC_INFO[metric].label}")
 
 
+def _stored_log(key: str, database_url: str | None, *, as_json: bool) -> tuple[Any, str]:
+    """A log from the database, and how to name it in the output (``stored:KEY``)."""
+    from kijun.store import StoreError, open_session
+    from kijun.store.events import find_event_log, load_event_log
+
+    try:
+        with open_session(database_url) as session:
+            summary = find_event_log(session, key)
+            return load_event_log(session, summary.id), f"stored:{summary.key}"
+    except StoreError as e:
+        fail(str(e), as_json=as_json)
+
+
 def _metric_text(value: float | int | None) -> str:
     if value is None:
         return "-"
     if isinstance(value, int):
         return f"{value:,d}"
     return f"{value:,.4f}" if abs(value) < 1000 else f"{value:,.1f}"
+
+
+# -- stored event logs: kijun.store.events --------------------------------------------------------
+
+events_app = typer.Typer(
+    help="Event logs in the database: kijun's own (every review step) and imported XES / "
+    "OCEL 2.0 files.",
+    no_args_is_help=True,
+)
+app.add_typer(events_app, name="events")
+
+_LOG_HELP = "A stored log: 'kijun' (kijun's own) or a log's number (kijun events list)."
+_LOG_FORMATS = ("xes", "ocel-json", "ocel-xml", "ocel-sqlite")
+
+
+def _read_event_file(path: str, *, object_type: str | None, resource: list[str],
+                     naive_timezone: str | None, as_json: bool) -> Any:
+    """An XES or OCEL 2.0 file as an EventLog (an OCEL log flattened on one object type)."""
+    from kijun.measure import OcelError, XESError, flatten, ocel_format, read_ocel, read_xes
+
+    lower = path.lower()
+    try:
+        if lower.endswith((".xes", ".xes.gz")):
+            return read_xes(path, naive_timezone=naive_timezone)
+        if ocel_format(path) is None:
+            fail(f"{path}: not an event log kijun reads (.xes, .xes.gz, .jsonocel, .json, "
+                 ".xmlocel, .xml, .sqlite)", as_json=as_json)
+        ocel = read_ocel(path, naive_timezone=naive_timezone)
+    except (XESError, OcelError) as e:
+        fail(f"{path}: {e}" if isinstance(e, XESError) else str(e), as_json=as_json)
+    types = [t.name for t in ocel.object_types]
+    chosen = object_type or (types[0] if len(types) == 1 else None)
+    if chosen is None:
+        fail(f"{path} has the object types {', '.join(repr(t) for t in types) or 'none'}: "
+             "choose the one whose objects are the cases with --object-type", as_json=as_json)
+    try:
+        return flatten(ocel, chosen, resource=resource)
+    except OcelError as e:
+        fail(str(e), as_json=as_json)
+
+
+@events_app.command("import")
+def events_import_command(
+    path: str = typer.Argument(..., metavar="FILE",
+                               help="An XES (.xes, .xes.gz) or OCEL 2.0 (.jsonocel, .json, "
+                               ".xmlocel, .xml, .sqlite) event log."),
+    name: str | None = typer.Option(None, "--name", help="The log's name (default: the file's)."),
+    object_type: str | None = typer.Option(
+        None, "--object-type", help="OCEL: the object type whose objects are the cases "
+        "(needed when the log has several)."),
+    resource: list[str] = typer.Option(
+        [], "--resource", help="OCEL: an event attribute naming the resource; repeat for "
+        "several (the first an event has is taken)."),
+    naive_timezone: str | None = typer.Option(
+        None, "--naive-timezone", help="Read timestamps without an offset as local time in "
+        "this zone (without it they are an error)."),
+    actor: str | None = typer.Option(None, "--actor", help="Who imports (for the audit log)."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Store an event log file in the database, all or nothing."""
+    from pathlib import Path
+
+    from kijun.store import StoreError, open_session
+    from kijun.store.events import get_event_log, import_event_log
+
+    log = _read_event_file(path, object_type=object_type, resource=resource,
+                           naive_timezone=naive_timezone, as_json=as_json)
+    stem = Path(path).name
+    for suffix in (".gz", ".xes", ".jsonocel", ".json", ".xmlocel", ".xml", ".sqlite"):
+        stem = stem.removesuffix(suffix)
+    try:
+        with open_session(database_url) as session:
+            log_id = import_event_log(session, log, name=name or stem or Path(path).name,
+                                      source=path, actor=actor or _default_actor())
+            summary = get_event_log(session, log_id)
+    except StoreError as e:
+        fail(str(e), as_json=as_json)
+    if as_json:
+        emit({"imported": summary.to_dict()})
+        return
+    typer.echo(f"event log {summary.id} ({summary.name}): {summary.events:,} events, "
+               f"{summary.cases:,} cases imported")
+
+
+@events_app.command("list")
+def events_list_command(
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List the stored event logs: kijun's own first, then imports, newest first."""
+    from kijun.store import StoreError, open_session
+    from kijun.store.events import list_event_logs
+
+    try:
+        with open_session(database_url) as session:
+            logs = list_event_logs(session)
+    except StoreError as e:
+        fail(str(e), as_json=as_json)
+    if as_json:
+        emit({"logs": [s.to_dict() for s in logs]})
+        return
+    for s in logs:
+        origin = "kijun's own steps" if s.builtin else (
+            f"{s.source}, imported {s.imported_at:%Y-%m-%d %H:%M} UTC by {s.imported_by}")
+        typer.echo(f"{s.key}\t{s.name}\t{s.events:,} events\t{s.cases:,} cases\t{origin}")
+
+
+@events_app.command("export")
+def events_export_command(
+    key: str = typer.Argument(..., metavar="LOG", help=_LOG_HELP),
+    fmt: str = typer.Option("xes", "--format", help="xes, ocel-json, ocel-xml or ocel-sqlite."),
+    output: str = typer.Option(..., "-o", "--output",
+                               help="The file to write (XES: .xes, or .xes.gz for gzip)."),
+    timezone: str = typer.Option("Asia/Tokyo", "--timezone",
+                                 help="XES: write timestamps in this zone."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Write a stored log as XES or OCEL 2.0 (one object per case)."""
+    from kijun.measure import OcelError, OcelFormat, XESError, to_ocel, write_ocel, write_xes
+    from kijun.store import StoreError, open_session
+    from kijun.store.events import find_event_log, load_event_log
+
+    if fmt not in _LOG_FORMATS:
+        fail(f"--format must be one of {', '.join(_LOG_FORMATS)}", as_json=as_json)
+    try:
+        with open_session(database_url) as session:
+            summary = find_event_log(session, key)
+            log = load_event_log(session, summary.id)
+    except StoreError as e:
+        fail(str(e), as_json=as_json)
+    try:
+        if fmt == "xes":
+            write_xes(log, output, timezone=timezone)
+        else:
+            kind: OcelFormat = ("json" if fmt == "ocel-json" else
+                                "xml" if fmt == "ocel-xml" else "sqlite")
+            write_ocel(to_ocel(log), output, format=kind)
+    except (XESError, OcelError) as e:
+        fail(str(e), as_json=as_json)
+    except OSError as e:
+        fail(f"{e.filename or output}: {e.strerror or e}", as_json=as_json)
+    if as_json:
+        emit({"log": summary.to_dict(), "format": fmt, "output": output})
+        return
+    typer.echo(f"{output}: event log {summary.key} ({summary.name}), {summary.events:,} events, "
+               f"as {fmt}")
+
+
+@events_app.command("delete")
+def events_delete_command(
+    log_id: int = typer.Argument(..., metavar="LOG_ID", help="An imported log's number."),
+    actor: str | None = typer.Option(None, "--actor", help="Who deletes (for the audit log)."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DB_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Delete an imported log with its events (kijun's own log cannot be deleted)."""
+    from kijun.store import StoreError, open_session
+    from kijun.store.events import delete_event_log
+
+    try:
+        with open_session(database_url) as session:
+            summary = delete_event_log(session, log_id, actor=actor or _default_actor())
+    except StoreError as e:
+        fail(str(e), as_json=as_json)
+    if as_json:
+        emit({"deleted": summary.to_dict()})
+        return
+    typer.echo(f"event log {summary.id} ({summary.name}) deleted: {summary.events:,} events")
 
 
 # -- users, API tokens and the demo's users: kijun.store.users ------------------------------------

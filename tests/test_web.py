@@ -10,6 +10,7 @@ Login, roles and CSRF themselves are tested in tests/test_auth.py.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 import textwrap
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
+import polars as pl
 import pytest
 from sqlalchemy import Engine
 
@@ -25,6 +27,7 @@ from kijun.criteria.formats.yaml import loads
 from kijun.criteria.normalise import to_wareki
 from kijun.store import DecisionRecord, db, list_decisions, save_criterion
 from kijun.store.errors import SchemaError
+from kijun.store.events import kijun_log_id, load_event_log
 from kijun.web.app import create_app
 from tests.webclient import Browser, add_user, bearer
 
@@ -427,6 +430,14 @@ def test_api_decides_and_records(
     [stored] = decisions(engine)
     assert stored.id == data["decision_id"] and stored.actor == CLERK  # the token's user
     assert "不要な事実" not in stored.facts  # only the facts the decision reads
+
+    # and one event in kijun's own log: who decided, in which 課 and role, never the facts
+    with db.session_scope(engine) as session:
+        log = load_event_log(session, kijun_log_id(session))
+    rows = log.events.filter(pl.col("case") == f"decision/{stored.id}").to_dicts()
+    assert [(r["activity"], r["resource"], r["role"], r["department"]) for r in rows] == [
+        ("判断", CLERK, "staff", "住民課")]
+    assert "持家" not in json.dumps(rows, ensure_ascii=False, default=str)
 
 
 def test_api_exception_is_a_result(client: TestClient, api_auth: dict[str, str]) -> None:

@@ -18,6 +18,7 @@ from kijun.criteria.compile import CompiledTable, compile_table
 from kijun.criteria.errors import CriteriaError, FactError, ModelError, NoVersionError
 from kijun.criteria.facts import expected_type
 from kijun.criteria.hitpolicy import apply
+from kijun.criteria.memo import IdentityCache
 from kijun.criteria.model import Criterion, ValueType, Version
 from kijun.criteria.normalise import parse_date
 from kijun.criteria.result import (
@@ -62,19 +63,13 @@ class CompiledVersion:
 
 def compile_version(version: Version) -> CompiledVersion:
     """Compile every table of a version and order its decision graph (cached)."""
-    cached = _VERSIONS.get(id(version))
-    if cached is not None and cached[0] is version:
-        return cached[1]
-    compiled = _compile_version(version)
-    if len(_VERSIONS) >= _CACHE_SIZE:
-        _VERSIONS.pop(next(iter(_VERSIONS)))
-    _VERSIONS[id(version)] = (version, compiled)
-    return compiled
+    return _VERSIONS.get(version, lambda: _compile_version(version))
 
 
-_CACHE_SIZE = 512
-_VERSIONS: dict[int, tuple[Version, CompiledVersion]] = {}
-_PERIODS: dict[int, tuple[Criterion, list[dt.date], list[tuple[Version, dt.date | None]]]] = {}
+_VERSIONS: IdentityCache[CompiledVersion] = IdentityCache(512)
+_PERIODS: IdentityCache[tuple[list[dt.date], list[tuple[Version, dt.date | None]]]] = (
+    IdentityCache(512)
+)
 
 
 def _compile_version(version: Version) -> CompiledVersion:
@@ -121,16 +116,14 @@ def _order(target: str, deps: Mapping[str, list[str]], number: int) -> list[str]
     return order
 
 
+def _periods(criterion: Criterion) -> tuple[list[dt.date], list[tuple[Version, dt.date | None]]]:
+    periods = criterion.in_force()
+    return [p[1] for p in periods], [(p[0], p[2]) for p in periods]
+
+
 def version_in_force(criterion: Criterion, on: dt.date) -> Version:
     """The published (or retired) version in force on `on`."""
-    cached = _PERIODS.get(id(criterion))
-    if cached is None or cached[0] is not criterion:
-        periods = criterion.in_force()
-        cached = (criterion, [p[1] for p in periods], [(p[0], p[2]) for p in periods])
-        if len(_PERIODS) >= _CACHE_SIZE:
-            _PERIODS.pop(next(iter(_PERIODS)))
-        _PERIODS[id(criterion)] = cached
-    _, starts, versions = cached
+    starts, versions = _PERIODS.get(criterion, lambda: _periods(criterion))
     i = bisect_right(starts, on) - 1
     if i >= 0:
         version, end = versions[i]

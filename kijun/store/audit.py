@@ -15,11 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from kijun.store.errors import AuditError
@@ -113,6 +113,28 @@ class AuditEntry:
         }
 
 
+_ENTRIES = cast(Table, AuditEntryRow.__table__)
+_HEAD = cast(Table, AuditHeadRow.__table__)
+# Plain Core statements, built once: every recorded decision appends an entry.
+_TOUCH_HEAD = update(_HEAD).where(_HEAD.c.id == AUDIT_HEAD_ID).values(seq=_HEAD.c.seq)
+_LOCK_HEAD = (select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == AUDIT_HEAD_ID)
+              .with_for_update())
+_INSERT_ENTRY = insert(_ENTRIES)
+_MOVE_HEAD = (update(_HEAD).where(_HEAD.c.id == AUDIT_HEAD_ID)
+              .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """An entry to append: who did what to which target (`at`: now, if not given)."""
+
+    actor: str
+    action: str
+    target: str
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    at: dt.datetime | None = None
+
+
 def append(
     session: Session,
     *,
@@ -129,56 +151,46 @@ def append(
     write takes the database's write lock (pysqlite runs plain SELECTs outside
     any transaction, so reading first would let two writers see the same head).
     """
-    if not actor:
-        raise ValueError("an audit entry needs an actor")
-    plain_detail = dict(detail or {})
-    canonical_json(plain_detail)  # refuse values that would not hash the same after a round trip
+    return append_many(session, [NewEntry(actor, action, target, detail or {}, at)])[0]
+
+
+def append_many(session: Session, new: Sequence[NewEntry]) -> list[AuditEntry]:
+    """Append entries in order, chained, under one lock of the head (see `append`).
+
+    Everything is checked before the head is locked, so a bad entry appends none.
+    """
+    if not new:
+        return []
+    prepared = []
+    for n in new:
+        if not n.actor:
+            raise ValueError("an audit entry needs an actor")
+        plain_detail = dict(n.detail)
+        canonical_json(plain_detail)  # refuse what would not hash the same after a round trip
+        # Microseconds are what both backends keep; anything finer would not re-hash.
+        when = (n.at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+        prepared.append((n, plain_detail, when))
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(
-            update(AuditHeadRow)
-            .where(AuditHeadRow.id == AUDIT_HEAD_ID)
-            .values(seq=AuditHeadRow.seq)
-        )
-    head = session.execute(
-        select(AuditHeadRow.seq, AuditHeadRow.hash)
-        .where(AuditHeadRow.id == AUDIT_HEAD_ID)
-        .with_for_update()
-    ).one_or_none()
+        session.execute(_TOUCH_HEAD)
+    head = session.execute(_LOCK_HEAD).one_or_none()
     if head is None:
         raise AuditError("the audit_head row is missing: run `kijun audit verify`")
-    seq = head.seq + 1
-    # Microseconds are what both backends keep; anything finer would not re-hash.
-    when = (at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-    entry = AuditEntry(
-        seq=seq,
-        at=when,
-        actor=actor,
-        action=action,
-        target=target,
-        detail=plain_detail,
-        prev_hash=head.hash,
-        hash="",
-    )
-    entry = replace(entry, hash=entry.computed_hash())
-    session.add(
-        AuditEntryRow(
-            seq=entry.seq,
-            at=entry.at,
-            actor=entry.actor,
-            action=entry.action,
-            target=entry.target,
-            detail=entry.detail,
-            prev_hash=entry.prev_hash,
-            hash=entry.hash,
-        )
-    )
-    session.execute(
-        update(AuditHeadRow)
-        .where(AuditHeadRow.id == AUDIT_HEAD_ID)
-        .values(seq=entry.seq, hash=entry.hash)
-    )
-    session.flush()
-    return entry
+    seq, prev_hash = head.seq, head.hash
+    entries = []
+    for n, plain_detail, when in prepared:
+        seq += 1
+        entry = AuditEntry(seq=seq, at=when, actor=n.actor, action=n.action, target=n.target,
+                           detail=plain_detail, prev_hash=prev_hash, hash="")
+        entry = replace(entry, hash=entry.computed_hash())
+        entries.append(entry)
+        prev_hash = entry.hash
+    session.execute(_INSERT_ENTRY, [
+        {"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "target": e.target,
+         "detail": e.detail, "prev_hash": e.prev_hash, "hash": e.hash}
+        for e in entries
+    ])
+    session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev_hash})
+    return entries
 
 
 def list_entries(

@@ -8,6 +8,7 @@ a working town hall on a laptop.
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,16 +44,27 @@ def database_url(url: str | None = None) -> str:
     return f"sqlite:///{var / 'kijun.db'}"
 
 
-def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
-    """An engine for `database_url(url)`; SQLite connections get WAL and foreign keys."""
+def make_engine(url: str | None = None, *, pool_size: int | None = None,
+                **kwargs: Any) -> Engine:
+    """An engine for `database_url(url)`; SQLite connections get WAL and foreign keys.
+
+    `pool_size`: connections kept open (and as many more allowed at peaks) where
+    the engine pools connections (PostgreSQL, SQLite files).
+    """
     resolved = make_url(database_url(url))
     if resolved.get_backend_name() == "sqlite":
         connect_args = dict(kwargs.pop("connect_args", {}))
         connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT)
-        engine = create_engine(resolved, connect_args=connect_args, **kwargs)
         in_memory = resolved.database in (None, "", ":memory:")
+        if pool_size is not None and not in_memory:
+            kwargs.setdefault("pool_size", pool_size)
+            kwargs.setdefault("max_overflow", pool_size)
+        engine = create_engine(resolved, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas(wal=not in_memory))
         return engine
+    if pool_size is not None:
+        kwargs.setdefault("pool_size", pool_size)
+        kwargs.setdefault("max_overflow", pool_size)
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(resolved, **kwargs)
 
@@ -72,10 +84,22 @@ def _sqlite_pragmas(*, wal: bool) -> Any:
     return on_connect
 
 
+_FACTORIES: weakref.WeakKeyDictionary[Engine, sessionmaker[Session]] = weakref.WeakKeyDictionary()
+
+
+def _session_factory(engine: Engine) -> sessionmaker[Session]:
+    # One sessionmaker per engine: making one sets up event dispatch, which costs more
+    # than a small query.
+    factory = _FACTORIES.get(engine)
+    if factory is None:
+        factory = _FACTORIES.setdefault(engine, sessionmaker(engine, expire_on_commit=False))
+    return factory
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session whose transaction commits at the end, or rolls back on any error."""
-    session = sessionmaker(engine, expire_on_commit=False)()
+    session = _session_factory(engine)()
     try:
         yield session
         session.commit()

@@ -260,3 +260,73 @@ class WebSessionRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+
+
+# -- event logs for measurement (revision 0004_events) ------------------------------------------
+
+#: `EventLogRow.builtin` of the log kijun writes its own steps to (see `kijun.store.events`).
+KIJUN_LOG = "kijun"
+
+
+class EventLogRow(Base):
+    """An event log: kijun's own (`builtin` = 'kijun', one row) or one imported from a file.
+
+    `event_count` and `case_count` are fixed at import; kijun's own log grows with
+    every step and is counted when listed (appends never update this row).
+    `meta` keeps an XES file's log-level metadata (`kijun.measure.LogMeta`) for export.
+    """
+
+    __tablename__ = "event_logs"
+    __table_args__ = (UniqueConstraint("builtin"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: the file's name (no folder), or 'kijun'
+    source: Mapped[str] = mapped_column(String(300))
+    #: 'kijun' for kijun's own log, else None
+    builtin: Mapped[str | None] = mapped_column(String(16))
+    imported_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    imported_by: Mapped[str] = mapped_column(String(200))
+    event_count: Mapped[int] = mapped_column(Integer)
+    case_count: Mapped[int] = mapped_column(Integer)
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+
+
+class EventCaseRow(Base):
+    """A case (XES trace) of an imported log, with its attributes, in file order.
+
+    Only imported logs have these rows; the cases of kijun's own log are its events' cases.
+    """
+
+    __tablename__ = "event_cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    log_id: Mapped[int] = mapped_column(ForeignKey("event_logs.id"), index=True)
+    #: the case's place in the file
+    seq: Mapped[int] = mapped_column(Integer)
+    case_id: Mapped[str] = mapped_column(Text)
+    #: `kijun.measure.log.encode_attributes` JSON (typed XES attributes)
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+
+
+class EventRow(Base):
+    """One event: a step of a case. May name people (resources): shown only to those allowed.
+
+    `seq` is the event's place in its file, so that equal timestamps keep file
+    order; events kijun writes itself have seq 0 and keep the order of `id`.
+    """
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    log_id: Mapped[int] = mapped_column(ForeignKey("event_logs.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    case_id: Mapped[str] = mapped_column(Text)
+    activity: Mapped[str] = mapped_column(Text)
+    timestamp: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    start_timestamp: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    resource: Mapped[str | None] = mapped_column(Text)
+    role: Mapped[str | None] = mapped_column(Text)
+    department: Mapped[str | None] = mapped_column(Text)
+    lifecycle: Mapped[str | None] = mapped_column(Text)
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from kijun.criteria import serial
 from kijun.criteria.model import Criterion, Version, VersionStatus, validate_criterion
 from kijun.criteria.result import DecisionResult
-from kijun.store import audit
+from kijun.measure.log import Event
+from kijun.store import audit, events
 from kijun.store.audit import canonical_json
+from kijun.store.cache import cache_for
 from kijun.store.errors import (
     ImmutableVersionError,
     NotFoundError,
@@ -227,6 +229,9 @@ def _apply_version(
         report.created.append(version.number)
         audit.append(session, actor=actor, action="version.create", target=target,
                      detail=detail)
+        events.record_version_step(session, criterion_id, version.number,
+                                   events.stored_activity(version.status.value, new=True),
+                                   actor=actor)
     elif step == "update" and existing is not None:
         # new content is not what was submitted or returned: back to being written
         existing.review_state = None
@@ -248,6 +253,9 @@ def _apply_version(
             target=target,
             detail=detail,
         )
+        events.record_version_step(session, criterion_id, version.number,
+                                   events.stored_activity(version.status.value, new=False),
+                                   actor=actor)
     elif step == "retire" and existing is not None:
         _retire(session, criterion_id, existing,
                 replace(_version_of(existing), status=VersionStatus.RETIRED), actor=actor)
@@ -315,20 +323,45 @@ def _version_of(row: VersionRow) -> Version:
 
 
 def get_criterion(session: Session, criterion_id: str) -> Criterion:
-    """The stored criterion with all its versions, oldest number first."""
-    row = session.get(CriterionRow, criterion_id)
-    if row is None:
+    """The stored criterion with all its versions, oldest number first.
+
+    The object may be shared with other callers (it is immutable): each
+    process keeps the criteria it has read and rebuilds one only when its
+    stored revision changed (`kijun.store.cache`).
+    """
+    found = cache_for(session).get(session, criterion_id,
+                                   lambda: _build_criteria(session, [criterion_id])[criterion_id])
+    if found is None:
         raise NotFoundError(f"no criterion {criterion_id!r} in the database")
-    versions = tuple(_version_of(r) for r in _version_rows(session, criterion_id).values())
-    return Criterion(
-        id=row.id,
-        name=row.name,
-        department=row.department,
-        description=row.description,
-        basis=row.basis,
-        versions=versions,
-        tests=tuple(serial.test_case_from_dict(t) for t in row.tests),
-    )
+    return found
+
+
+def get_criteria(session: Session) -> list[Criterion]:
+    """Every stored criterion with all its versions, by id (shared objects, as above)."""
+    return cache_for(session).get_all(session, lambda ids: _build_criteria(session, ids))
+
+
+def _build_criteria(session: Session, ids: Sequence[str]) -> dict[str, Criterion]:
+    rows = {r.id: r for r in session.scalars(select(CriterionRow).where(CriterionRow.id.in_(ids)))}
+    versions: dict[str, list[Version]] = {cid: [] for cid in rows}
+    for v in session.scalars(select(VersionRow).where(VersionRow.criterion_id.in_(ids))
+                             .order_by(VersionRow.criterion_id, VersionRow.number)):
+        versions[v.criterion_id].append(_version_of(v))
+    missing = [cid for cid in ids if cid not in rows]
+    if missing:  # removed between the revision query and now
+        raise NotFoundError(f"no criterion {missing[0]!r} in the database")
+    return {
+        cid: Criterion(
+            id=row.id,
+            name=row.name,
+            department=row.department,
+            description=row.description,
+            basis=row.basis,
+            versions=tuple(versions[cid]),
+            tests=tuple(serial.test_case_from_dict(t) for t in row.tests),
+        )
+        for cid, row in rows.items()
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -499,6 +532,7 @@ def publish_version(
         detail["override"] = overridden
     audit.append(session, actor=actor, action="version.publish",
                  target=_version_target(criterion_id, number), detail=detail)
+    events.record_version_step(session, criterion_id, number, events.PUBLISHED, actor=actor)
     session.flush()
     return VersionSummary.from_row(row)
 
@@ -551,6 +585,7 @@ def _retire(
         detail["previous_content_hash"] = previous
     audit.append(session, actor=actor, action="version.retire",
                  target=_version_target(criterion_id, row.number), detail=detail)
+    events.record_version_step(session, criterion_id, row.number, events.RETIRED, actor=actor)
     session.flush()
 
 
@@ -574,7 +609,7 @@ class DecisionRecord:
     decided_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: DecisionRow) -> DecisionRecord:
+    def from_row(cls, row: DecisionRow | Row[Any]) -> DecisionRecord:
         return cls(
             id=row.id,
             criterion_id=row.criterion_id,
@@ -590,6 +625,20 @@ class DecisionRecord:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class NewDecision:
+    """A decision to record: its result, the facts it read, and who made it."""
+
+    criterion_id: str
+    result: DecisionResult
+    facts: Mapping[str, Any]
+    actor: str
+    decided_at: dt.datetime | None = None
+    #: the deciding user's 課 and role, for the event log (not the criterion's 担当課)
+    department: str | None = None
+    role: str | None = None
+
+
 def record_decision(
     session: Session,
     criterion_id: str,
@@ -603,58 +652,119 @@ def record_decision(
     The audit entry names the decision, criterion, version and status — never
     the facts or outputs.
     """
-    if result.version is None:
-        raise VersionStatusError(
-            f"criterion {criterion_id!r}: a decision without a version cannot be recorded "
-            "(it could not be replayed)"
+    return record_decisions(session, [NewDecision(criterion_id, result, facts, actor)])[0]
+
+
+def record_decisions(session: Session, new: Sequence[NewDecision]) -> list[int]:
+    """Store decisions, in order, each with its audit entry; returns their ids.
+
+    One statement for the rows and one lock of the audit head for all of them
+    (see `kijun.store.recorder`, which gathers the decisions of concurrent
+    requests). Everything is checked first: a decision that cannot be recorded
+    records none.
+    """
+    if not new:
+        return []
+    for n in new:
+        if n.result.version is None:
+            raise VersionStatusError(
+                f"criterion {n.criterion_id!r}: a decision without a version cannot be recorded "
+                "(it could not be replayed)"
+            )
+        if n.result.version.criterion_id != n.criterion_id:
+            raise ValueError(
+                f"the result was decided by criterion {n.result.version.criterion_id!r}, "
+                f"not {n.criterion_id!r}"
+            )
+    _check_versions_exist(session, {(n.criterion_id, _number(n)) for n in new})
+    now = _now()
+    rows = [
+        {
+            "criterion_id": n.criterion_id,
+            "version_number": _number(n),
+            "decision": n.result.decision,
+            "on": n.result.on,
+            "status": n.result.status.value,
+            "facts": serial.to_json_value(dict(n.facts)),
+            "outputs": serial.to_json_value(dict(n.result.outputs)),
+            "matched": [m.rule for m in n.result.matched],
+            "actor": n.actor,
+            "decided_at": n.decided_at or now,
+        }
+        for n in new
+    ]
+    ids = list(session.scalars(_INSERT_DECISIONS, rows))
+    audit.append_many(session, [
+        audit.NewEntry(
+            actor=n.actor,
+            action="decision.record",
+            target=f"decision/{decision_id}",
+            detail={
+                "decision_id": decision_id,
+                "criterion": n.criterion_id,
+                "version": _number(n),
+                "decision": n.result.decision,
+                "status": n.result.status.value,
+            },
         )
-    if result.version.criterion_id != criterion_id:
-        raise ValueError(
-            f"the result was decided by criterion {result.version.criterion_id!r}, "
-            f"not {criterion_id!r}"
+        for n, decision_id in zip(new, ids, strict=True)
+    ])
+    # One event per decision in kijun's own log (kijun.measure reads it): never the facts.
+    events.append_events(session, [
+        Event(
+            case=f"decision/{decision_id}",
+            activity=DECISION_ACTIVITIES[n.result.status.value],
+            timestamp=row["decided_at"],
+            resource=n.actor,
+            role=n.role,
+            department=n.department,
+            attributes={"criterion": n.criterion_id, "version": _number(n),
+                        "decision": n.result.decision},
         )
-    number = result.version.number
-    _version_row(session, criterion_id, number)  # a clear error instead of a foreign-key failure
-    row = DecisionRow(
-        criterion_id=criterion_id,
-        version_number=number,
-        decision=result.decision,
-        on=result.on,
-        status=result.status.value,
-        facts=serial.to_json_value(dict(facts)),
-        outputs=serial.to_json_value(dict(result.outputs)),
-        matched=[m.rule for m in result.matched],
-        actor=actor,
-        decided_at=_now(),
-    )
-    session.add(row)
-    session.flush()
-    audit.append(
-        session,
-        actor=actor,
-        action="decision.record",
-        target=f"decision/{row.id}",
-        detail={
-            "decision_id": row.id,
-            "criterion": criterion_id,
-            "version": number,
-            "decision": result.decision,
-            "status": result.status.value,
-        },
-    )
-    return row.id
+        for n, decision_id, row in zip(new, ids, rows, strict=True)
+    ])
+    return ids
+
+
+#: the event log's activity for a decision, by its status
+DECISION_ACTIVITIES = {"decided": "判断", "exception": "判断（例外）"}
+
+
+def _number(n: NewDecision) -> int:
+    assert n.result.version is not None
+    return n.result.version.number
+
+
+def _check_versions_exist(session: Session, pairs: set[tuple[str, int]]) -> None:
+    """A clear error instead of a foreign-key failure."""
+    for criterion_id, number in sorted(pairs):
+        found = session.execute(_VERSION_EXISTS, {"cid": criterion_id, "number": number}).first()
+        if found is None:
+            raise NotFoundError(
+                f"criterion {criterion_id!r} has no version {number} in the database"
+            )
+
+
+_DECISIONS = cast(Table, DecisionRow.__table__)
+_VERSION_ROWS = cast(Table, VersionRow.__table__)
+# Plain Core statements, built once: decisions are recorded on every API call.
+_INSERT_DECISIONS = insert(_DECISIONS).returning(_DECISIONS.c.id, sort_by_parameter_order=True)
+_VERSION_EXISTS = select(_VERSION_ROWS.c.id).where(
+    _VERSION_ROWS.c.criterion_id == bindparam("cid"), _VERSION_ROWS.c.number == bindparam("number")
+)
 
 
 def list_decisions(
     session: Session, criterion_id: str | None = None, limit: int | None = 50
 ) -> list[DecisionRecord]:
     """The newest decisions (of one criterion, or all), newest first; `limit=None` for all."""
-    query = select(DecisionRow).order_by(DecisionRow.id.desc())
+    # Core rows, not ORM objects: the criterion page lists the recent decisions.
+    query = select(_DECISIONS).order_by(_DECISIONS.c.id.desc())
     if limit is not None:
         query = query.limit(limit)
     if criterion_id is not None:
-        query = query.where(DecisionRow.criterion_id == criterion_id)
-    return [DecisionRecord.from_row(r) for r in session.scalars(query)]
+        query = query.where(_DECISIONS.c.criterion_id == criterion_id)
+    return [DecisionRecord.from_row(r) for r in session.execute(query)]
 
 
 def count_rows(session: Session, model: type[Any]) -> int:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from kijun.criteria.model import VersionStatus
-from kijun.store import audit
-from kijun.store.errors import VersionStatusError
+from kijun.store import audit, events
+from kijun.store.errors import NotFoundError, VersionStatusError
 from kijun.store.models import CriterionRow, VersionRow
 from kijun.store.repository import _now, _version_row, _version_target
 
@@ -77,6 +77,7 @@ def submit_draft(session: Session, criterion_id: str, number: int, *, actor: str
     audit.append(session, actor=actor, action="version.submit",
                  target=_version_target(criterion_id, number),
                  detail={"number": number, "content_hash": row.content_hash})
+    events.record_version_step(session, criterion_id, number, events.SUBMITTED, actor=actor)
     session.flush()
 
 
@@ -97,6 +98,9 @@ def return_draft(
                  target=_version_target(criterion_id, number),
                  detail={"number": number, "reason": reason.strip(),
                          "content_hash": row.content_hash})
+    # that a reason was given, never its text: it may name people
+    events.record_version_step(session, criterion_id, number, events.RETURNED, actor=actor,
+                               attributes={"reason_given": True})
     session.flush()
 
 
@@ -125,5 +129,15 @@ def review_queue(
 
 def review_state(session: Session, criterion_id: str, number: int) -> tuple[str | None, str | None]:
     """(state, note) of a version's review."""
-    row = _version_row(session, criterion_id, number)
-    return row.review_state, row.review_note
+    # Two columns, not the ORM row: the criterion page asks on every view.
+    found = session.execute(_REVIEW_STATE, {"cid": criterion_id, "number": number}).first()
+    if found is None:
+        raise NotFoundError(f"criterion {criterion_id!r} has no version {number} in the database")
+    return found[0], found[1]
+
+
+_VERSION_TABLE = cast(Table, VersionRow.__table__)
+_REVIEW_STATE = select(_VERSION_TABLE.c.review_state, _VERSION_TABLE.c.review_note).where(
+    _VERSION_TABLE.c.criterion_id == bindparam("cid"),
+    _VERSION_TABLE.c.number == bindparam("number"),
+)

@@ -24,18 +24,25 @@ import hashlib
 import re
 import secrets
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from kijun.store import audit
 from kijun.store.errors import NotFoundError, PasswordPolicyError, UserError
-from kijun.store.models import ROLES, ApiTokenRow, LoginFailureRow, UserRow, WebSessionRow
+from kijun.store.models import (
+    ROLES,
+    ApiTokenRow,
+    AuditEntryRow,
+    LoginFailureRow,
+    UserRow,
+    WebSessionRow,
+)
 
 #: Japanese names of the roles, in `ROLES` order.
 ROLE_LABELS_JA = {
@@ -214,6 +221,14 @@ class UserSummary:
         }
 
 
+def _summary_of(values: Sequence[Any]) -> UserSummary:
+    """A UserSummary from the values of the users columns id … updated_at, in order."""
+    uid, login, name, department, roles, active, created_at, updated_at = values
+    return UserSummary(id=uid, login=login, name=name, department=department,
+                       roles=tuple(r for r in ROLES if r in roles), active=bool(active),
+                       created_at=created_at, updated_at=updated_at)
+
+
 def _user_row(session: Session, login: str) -> UserRow:
     row = session.scalars(select(UserRow).where(UserRow.login == normalise_login(login))).first()
     if row is None:
@@ -270,6 +285,21 @@ def list_users(session: Session) -> list[UserSummary]:
     """Every user, active or not, by department then login."""
     rows = session.scalars(select(UserRow).order_by(UserRow.department, UserRow.login))
     return [UserSummary.from_row(r) for r in rows]
+
+
+def last_logins(session: Session, login: str | None = None) -> dict[str, dt.datetime]:
+    """When each user (or the user `login`) last logged in: login → time, read from the
+    audit log's `session.login` entries. Users who never logged in are absent.
+    """
+    prefix = _user_target("")
+    query = (select(AuditEntryRow.target, func.max(AuditEntryRow.at))
+             .where(AuditEntryRow.action == "session.login")
+             .group_by(AuditEntryRow.target))
+    if login is not None:
+        query = query.where(AuditEntryRow.target == _user_target(normalise_login(login)))
+    rows = session.execute(query)
+    return {target.removeprefix(prefix): at for target, at in rows
+            if target.startswith(prefix) and at is not None}
 
 
 def update_user(
@@ -476,27 +506,109 @@ def start_session(
     return cookie, WebSession(user, row.csrf_secret, row.created_at, row.expires_at)
 
 
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """What a session cookie or API token stands for, as read (see `lookup_session`).
+
+    `live` is False when it must be refused: a session expired, idle too long,
+    or a disabled user (the session is then deleted by `note_use`); a revoked
+    token. `needs_note` says that `note_use` has something to write: when it was
+    last used (at most once per TOUCH_INTERVAL), or the deletion.
+    """
+
+    kind: Literal["session", "token"]
+    key: str | int
+    user: UserSummary
+    live: bool
+    needs_note: bool
+    csrf_secret: str | None = None
+    created_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
+
+
+_SESSIONS = cast(Table, WebSessionRow.__table__)
+_TOKENS = cast(Table, ApiTokenRow.__table__)
+_USERS = cast(Table, UserRow.__table__)
+_T_SESSIONS = _SESSIONS.c
+_T_TOKENS = _TOKENS.c
+_T_USERS = _USERS.c
+_CORE_USER_COLUMNS = (_T_USERS.id, _T_USERS.login, _T_USERS.name, _T_USERS.department,
+                      _T_USERS.roles, _T_USERS.active, _T_USERS.created_at, _T_USERS.updated_at)
+# Built once: these run on every request (plain Core statements, no ORM objects).
+_SESSION_LOOKUP = (
+    select(_T_SESSIONS.csrf_secret, _T_SESSIONS.created_at, _T_SESSIONS.last_seen_at,
+           _T_SESSIONS.expires_at, *_CORE_USER_COLUMNS)
+    .join_from(_SESSIONS, _USERS, _T_USERS.id == _T_SESSIONS.user_id)
+    .where(_T_SESSIONS.id == bindparam("digest"))
+)
+_TOKEN_LOOKUP = (
+    select(_T_TOKENS.id, _T_TOKENS.revoked, _T_TOKENS.last_used_at, *_CORE_USER_COLUMNS)
+    .join_from(_TOKENS, _USERS, _T_USERS.id == _T_TOKENS.user_id)
+    .where(_T_TOKENS.token_hash == bindparam("digest"))
+)
+
+
+def lookup_session(
+    db: Session | Connection, cookie: str, *, now: dt.datetime | None = None
+) -> Credential | None:
+    """The session a cookie value names, read only (None: no such session)."""
+    now = now or _now()
+    digest = token_digest(cookie)
+    found = db.execute(_SESSION_LOOKUP, {"digest": digest}).first()
+    if found is None:
+        return None
+    csrf_secret, created_at, last_seen_at, expires_at = found[:4]
+    user = _summary_of(found[4:])
+    live = user.active and expires_at > now and last_seen_at + SESSION_IDLE_TIMEOUT > now
+    return Credential("session", digest, user, live,
+                      needs_note=not live or now - last_seen_at >= TOUCH_INTERVAL,
+                      csrf_secret=csrf_secret, created_at=created_at, expires_at=expires_at)
+
+
+def lookup_token(
+    db: Session | Connection, secret: str, *, now: dt.datetime | None = None
+) -> Credential | None:
+    """The API token a secret is, read only (None: no such token)."""
+    now = now or _now()
+    found = db.execute(_TOKEN_LOOKUP, {"digest": token_digest(secret)}).first()
+    if found is None:
+        return None
+    token_id, revoked, last_used_at = found[:3]
+    user = _summary_of(found[3:])
+    live = not revoked and user.active
+    return Credential("token", token_id, user, live,
+                      needs_note=live and (last_used_at is None
+                                           or now - last_used_at >= TOUCH_INTERVAL))
+
+
+def note_use(session: Session, credential: Credential, *, now: dt.datetime | None = None) -> None:
+    """Write what `credential.needs_note` asks: its last use, or the dead session's deletion."""
+    now = now or _now()
+    if credential.kind == "session":
+        if not credential.live:
+            session.execute(delete(_SESSIONS).where(_T_SESSIONS.id == credential.key))
+        else:
+            session.execute(update(_SESSIONS).where(_T_SESSIONS.id == credential.key)
+                            .values(last_seen_at=now))
+    elif credential.live:
+        session.execute(update(_TOKENS).where(_T_TOKENS.id == credential.key)
+                        .values(last_used_at=now))
+
+
 def resolve_session(
     session: Session, cookie: str, *, now: dt.datetime | None = None
 ) -> WebSession | None:
     """The live session for a cookie value, or None (unknown, expired, idle, user disabled)."""
     now = now or _now()
-    found = session.execute(
-        select(WebSessionRow, UserRow)
-        .join(UserRow, UserRow.id == WebSessionRow.user_id)
-        .where(WebSessionRow.id == token_digest(cookie))
-    ).first()
+    found = lookup_session(session, cookie, now=now)
     if found is None:
         return None
-    row, user = found
-    if not user.active or row.expires_at <= now or row.last_seen_at + SESSION_IDLE_TIMEOUT <= now:
-        session.delete(row)
-        session.flush()
+    if found.needs_note:
+        note_use(session, found, now=now)
+    if not found.live:
         return None
-    if now - row.last_seen_at >= TOUCH_INTERVAL:
-        row.last_seen_at = now
-        session.flush()
-    return WebSession(UserSummary.from_row(user), row.csrf_secret, row.created_at, row.expires_at)
+    assert found.csrf_secret is not None and found.created_at and found.expires_at
+    return WebSession(found.user, found.csrf_secret, found.created_at, found.expires_at)
 
 
 def end_session(session: Session, cookie: str) -> UserSummary | None:
@@ -610,20 +722,12 @@ def user_for_token(
 ) -> UserSummary | None:
     """The active user whose unrevoked token this is, or None; notes when it was used."""
     now = now or _now()
-    found = session.execute(
-        select(ApiTokenRow, UserRow)
-        .join(UserRow, UserRow.id == ApiTokenRow.user_id)
-        .where(ApiTokenRow.token_hash == token_digest(secret))
-    ).first()
-    if found is None:
+    found = lookup_token(session, secret, now=now)
+    if found is None or not found.live:
         return None
-    row, user = found
-    if row.revoked or not user.active:
-        return None
-    if row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL:
-        session.execute(update(ApiTokenRow).where(ApiTokenRow.id == row.id)
-                        .values(last_used_at=now))
-    return UserSummary.from_row(user)
+    if found.needs_note:
+        note_use(session, found, now=now)
+    return found.user
 
 
 # -- the Nagi-cho demo ----------------------------------------------------------------------------

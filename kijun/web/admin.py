@@ -33,6 +33,16 @@ ACTIONS_JA = {
     "version.publish": "公開",
     "version.retire": "廃止",
     "decision.record": "判断の記録",
+    "user.create": "利用者の追加",
+    "user.update": "利用者の情報の変更",
+    "user.disable": "利用者の無効化",
+    "user.enable": "利用者の有効化",
+    "user.password": "パスワードの変更",
+    "user.password.rehash": "パスワードの保存形式の更新",
+    "token.create": "APIトークンの発行",
+    "token.revoke": "APIトークンの失効",
+    "session.login": "ログイン",
+    "session.logout": "ログアウト",
 }
 FAMILIES_JA = {
     "criterion": "判断基準",

@@ -12,6 +12,7 @@ broken hit policy). Messages name inputs, never their values.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Security
@@ -20,10 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kijun.criteria.decide import as_date, decide, version_in_force
 from kijun.criteria.errors import FactError, HitPolicyError, NoVersionError
+from kijun.criteria.model import Criterion
 from kijun.criteria.serial import criterion_to_dict, version_to_dict
 from kijun.criteria.verify import verify_version
-from kijun.store import get_criterion, list_criteria, record_decision
-from kijun.web.app import api_error, session_for
+from kijun.store import NewDecision, get_criterion, list_criteria
+from kijun.web.app import api_error, recorder_of, session_for
 from kijun.web.auth import DECIDERS, User, bearer_scheme, require_role
 from kijun.web.forms import decision_inputs
 
@@ -66,7 +68,7 @@ def api_criterion(request: Request, criterion_id: str) -> dict[str, Any]:
 
 
 @router.post("/criteria/{criterion_id}/decide", response_model=None)
-def api_decide(
+async def api_decide(
     request: Request,
     criterion_id: str,
     body: DecideRequest,
@@ -76,33 +78,45 @@ def api_decide(
 
     An exception outcome (no rule decides the case) is a result with
     `"status": "exception"`, not an error. The stored decision keeps only the
-    facts the decision reads; its id is returned as `decision_id`.
+    facts the decision reads; its id is returned as `decision_id`, once the
+    decision is committed.
     """
+    # No worker thread: the criterion is kept per stored revision (one indexed read, which
+    # never waits for writers) and deciding takes microseconds; the write goes to the
+    # recorder's thread. A thread hop and the fight for the GIL would cost more.
+    criterion = _read_criterion(request, criterion_id)
+    try:
+        day = as_date(body.on)
+    except FactError:
+        return api_error(422, "invalid_date", "`on` is not a date (expected YYYY-MM-DD)")
+    try:
+        version = version_in_force(criterion, day)
+    except NoVersionError as e:
+        return api_error(422, "no_version", str(e))
+    names = [d.name for d in version.decisions]
+    if body.decision is not None and body.decision not in names:
+        return api_error(422, "unknown_decision",
+                         f"version {version.number} has no decision named {body.decision!r}",
+                         known=names)
+    try:
+        result = decide(criterion, body.facts, day, decision=body.decision)
+    except FactError as e:
+        return api_error(422, "fact_error", str(e), input=e.input)
+    except HitPolicyError as e:
+        return api_error(422, "hit_policy_violation", str(e), rules=e.rules)
+    _, inputs = decision_inputs(version, result.decision)
+    used = {c.name: body.facts[c.name] for c in inputs if c.name in body.facts}
+    pending = recorder_of(request).submit(NewDecision(
+        criterion.id, result, used, user.login, department=user.department,
+        role=user.deciding_role))
+    decision_id = await asyncio.wrap_future(pending)
+    # to_dict() is plain JSON already: skip FastAPI's jsonable_encoder walk.
+    return JSONResponse({**result.to_dict(), "decision_id": decision_id})
+
+
+def _read_criterion(request: Request, criterion_id: str) -> Criterion:
     with session_for(request) as session:
-        criterion = get_criterion(session, criterion_id)
-        try:
-            day = as_date(body.on)
-        except FactError:
-            return api_error(422, "invalid_date", "`on` is not a date (expected YYYY-MM-DD)")
-        try:
-            version = version_in_force(criterion, day)
-        except NoVersionError as e:
-            return api_error(422, "no_version", str(e))
-        names = [d.name for d in version.decisions]
-        if body.decision is not None and body.decision not in names:
-            return api_error(422, "unknown_decision",
-                             f"version {version.number} has no decision named {body.decision!r}",
-                             known=names)
-        try:
-            result = decide(criterion, body.facts, day, decision=body.decision)
-        except FactError as e:
-            return api_error(422, "fact_error", str(e), input=e.input)
-        except HitPolicyError as e:
-            return api_error(422, "hit_policy_violation", str(e), rules=e.rules)
-        _, inputs = decision_inputs(version, result.decision)
-        used = {c.name: body.facts[c.name] for c in inputs if c.name in body.facts}
-        decision_id = record_decision(session, criterion.id, result, used, actor=user.login)
-    return {**result.to_dict(), "decision_id": decision_id}
+        return get_criterion(session, criterion_id)
 
 
 @router.get("/criteria/{criterion_id}/versions/{number}", response_model=None)

@@ -11,11 +11,13 @@ parameters, so database errors are logged by driver message only.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -30,6 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from kijun.criteria.errors import CriteriaError
 from kijun.store import db
 from kijun.store.errors import NotFoundError, SchemaError, StoreError
+from kijun.store.recorder import DecisionRecorder
 from kijun.web import present
 
 log = logging.getLogger("kijun.web")
@@ -44,10 +47,16 @@ def create_app(database_url: str | None = None) -> FastAPI:
     from kijun.web import admin, api, auth, pages, workflow
     from kijun.web.security import SecurityHeadersMiddleware
 
-    engine = db.make_engine(db.database_url(database_url))
+    threads = web_threads()
+    # A connection for every request thread, the reads done in the event loop and the
+    # decision recorder: no connection is opened and closed per request.
+    engine = db.make_engine(db.database_url(database_url), pool_size=threads + 4)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Pages run in worker threads. More threads than cores only fight over the GIL and
+        # stretch every request (measured in docs/benchmarks.md): a few per process.
+        to_thread.current_default_thread_limiter().total_tokens = threads
         try:
             await run_in_threadpool(db.check_schema, engine)
         except SchemaError as e:
@@ -59,6 +68,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await run_in_threadpool(recorder.close)
             engine.dispose()
 
     app = FastAPI(
@@ -75,9 +85,13 @@ def create_app(database_url: str | None = None) -> FastAPI:
         dependencies=[Depends(auth.guard)],
     )
     app.state.engine = engine
+    recorder = DecisionRecorder(engine)
+    app.state.recorder = recorder
     app.state.templates = make_templates()
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # First: routes are matched in order, and machine clients call the API the most.
+    app.include_router(api.router)
     from kijun.web import editor
 
     app.include_router(editor.router)  # before pages: /criteria/new is no criterion's page
@@ -87,10 +101,34 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     app.include_router(transfer.router)
     app.include_router(admin.router)
-    app.include_router(api.router)
+    from kijun.web import measure
+
+    app.include_router(measure.router)
+    from kijun.web import account, users_admin
+
+    app.include_router(account.router)
+    app.include_router(users_admin.router)
     _install_error_handlers(app)
     auth.install(app)
     return app
+
+
+#: worker threads per process for pages (env KIJUN_WEB_THREADS)
+DEFAULT_THREADS = 4
+
+
+def web_threads() -> int:
+    """Worker threads per process: `KIJUN_WEB_THREADS`, else DEFAULT_THREADS."""
+    value = os.environ.get("KIJUN_WEB_THREADS", "").strip()
+    if not value:
+        return DEFAULT_THREADS
+    try:
+        threads = int(value)
+    except ValueError:
+        raise ValueError(f"KIJUN_WEB_THREADS must be a whole number, not {value!r}") from None
+    if not 1 <= threads <= 256:
+        raise ValueError(f"KIJUN_WEB_THREADS must be between 1 and 256, not {threads}")
+    return threads
 
 
 def _has_users(engine: Engine) -> bool:
@@ -115,6 +153,8 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     env = templates.env
     env.autoescape = True
+    # The templates ship inside the package: no file-system check on every render.
+    env.auto_reload = False
     env.trim_blocks = True
     env.lstrip_blocks = True
     env.filters.update(
@@ -142,6 +182,12 @@ def make_templates() -> Jinja2Templates:
 def engine_of(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
+
+
+def recorder_of(request: Request) -> DecisionRecorder:
+    """The app's decision recorder: decisions of concurrent requests commit together."""
+    recorder: DecisionRecorder = request.app.state.recorder
+    return recorder
 
 
 @contextmanager

@@ -44,13 +44,15 @@ from kijun.store import db
 from kijun.store.users import (
     LOGIN_WINDOW,
     ROLE_LABELS_JA,
+    Credential,
     UserSummary,
     authenticate,
     end_session,
     find_user,
-    resolve_session,
+    lookup_session,
+    lookup_token,
+    note_use,
     start_session,
-    user_for_token,
 )
 from kijun.web.app import api_error, engine_of, error_page, is_api, render
 
@@ -106,6 +108,11 @@ class User:
     @property
     def can_decide(self) -> bool:
         return self.has_role(*DECIDERS)
+
+    @property
+    def deciding_role(self) -> str | None:
+        """The role a decision is made in, for the event log: staff first, as at the counter."""
+        return next((r for r in DECIDERS if r in self.roles), None)
 
     @property
     def role_labels(self) -> list[str]:
@@ -222,8 +229,15 @@ async def principal_of(request: Request) -> Principal | None:
     if getattr(state, "principal_resolved", False):
         found: Principal | None = state.principal
         return found
-    principal = await run_in_threadpool(_resolve, engine_of(request), _bearer(request),
-                                        request.cookies.get(SESSION_COOKIE))
+    engine = engine_of(request)
+    bearer = _bearer(request)
+    # One indexed read, run here rather than in a worker thread: a thread hop and the
+    # fight for the GIL cost more than the read. Writes (the last use, at most once a
+    # minute; deleting a dead session) may wait for a lock, so they go to a thread.
+    credential = _lookup(engine, bearer, request.cookies.get(SESSION_COOKIE))
+    if credential is not None and credential.needs_note:
+        await run_in_threadpool(_note_use, engine, credential)
+    principal = _principal(credential, bearer)
     state.principal = principal
     state.principal_resolved = True
     if principal is not None:
@@ -245,19 +259,32 @@ def _bearer(request: Request) -> str | None:
     return token.strip()
 
 
-def _resolve(engine: Engine, bearer: str | None, cookie: str | None) -> Principal | None:
+def _lookup(engine: Engine, bearer: str | None, cookie: str | None) -> Credential | None:
+    if bearer is not None:
+        if not bearer:
+            raise LoginRequired("invalid_token")
+        with engine.connect() as conn:
+            return lookup_token(conn, bearer)
+    if not cookie:
+        return None
+    with engine.connect() as conn:
+        return lookup_session(conn, cookie)
+
+
+def _note_use(engine: Engine, credential: Credential) -> None:
     with db.session_scope(engine) as session:
+        note_use(session, credential)
+
+
+def _principal(credential: Credential | None, bearer: str | None) -> Principal | None:
+    if credential is None or not credential.live:
         if bearer is not None:
-            found = user_for_token(session, bearer) if bearer else None
-            if found is None:
-                raise LoginRequired("invalid_token")
-            return Principal(User.from_summary(found), "token")
-        if not cookie:
-            return None
-        web = resolve_session(session, cookie)
-        if web is None:
-            return None
-        return Principal(User.from_summary(web.user), "session", web.csrf_secret)
+            raise LoginRequired("invalid_token")
+        return None
+    user = User.from_summary(credential.user)
+    if credential.kind == "token":
+        return Principal(user, "token")
+    return Principal(user, "session", credential.csrf_secret)
 
 
 async def guard(request: Request) -> None:

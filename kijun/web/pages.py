@@ -13,15 +13,17 @@ from starlette.concurrency import run_in_threadpool
 
 from kijun.criteria.decide import decide, version_in_force
 from kijun.criteria.errors import CriteriaError, FactError, HitPolicyError, NoVersionError
+from kijun.criteria.memo import IdentityCache
 from kijun.criteria.model import Criterion, Version, VersionStatus
 from kijun.criteria.normalise import parse_date, to_wareki
 from kijun.criteria.search import Hit, SearchIndex
-from kijun.criteria.testing import run_tests
+from kijun.criteria.testing import TestReport, run_tests
 from kijun.store import (
+    NewDecision,
+    get_criteria,
     get_criterion,
-    list_criteria,
     list_decisions,
-    record_decision,
+    record_decisions,
     review_state,
 )
 from kijun.web import present
@@ -38,7 +40,7 @@ from kijun.web.forms import (
     on_error_ja,
     read_form,
 )
-from kijun.web.review import SEVERITY_JA, compare_draft, review
+from kijun.web.review import SEVERITY_JA, DraftComparison, Review, compare_draft, review
 
 router = APIRouter(include_in_schema=False)
 
@@ -71,13 +73,9 @@ def catalogue(
 ) -> Response:
     today = dt.date.today()
     with session_for(request) as session:
-        summaries = list_criteria(session, on=today)
-        rows = []
-        for s in summaries:
-            c = get_criterion(session, s.id)
-            current = c.version(s.current_version) if s.current_version is not None else None
-            rows.append(CatalogueRow(c, current, _upcoming(c, today), present.rule_count(current)))
-    departments = present.departments(summaries)
+        criteria = get_criteria(session)
+    rows = [_catalogue_row(c, today) for c in criteria]
+    departments = present.departments(criteria)
     chosen = department or None
     shown = [r for r in rows if chosen is None or r.criterion.department == chosen]
     if status in CATALOGUE_STATUS:
@@ -108,6 +106,18 @@ CATALOGUE_STATUS = {
     "draft": "下書きの版がある",
     "none": "施行中の版がない",
 }
+
+
+def _catalogue_row(c: Criterion, today: dt.date) -> CatalogueRow:
+    return _CATALOGUE_ROWS.get(c, lambda: _make_catalogue_row(c, today), key=today)
+
+
+def _make_catalogue_row(c: Criterion, today: dt.date) -> CatalogueRow:
+    current = c.version_on(today)
+    return CatalogueRow(c, current, _upcoming(c, today), present.rule_count(current))
+
+
+_CATALOGUE_ROWS: IdentityCache[CatalogueRow] = IdentityCache(2048)
 
 
 def _has_status(row: CatalogueRow, status: str) -> bool:
@@ -183,9 +193,10 @@ def criterion_context(request: Request, c: Criterion, version: int | None) -> di
     return {
         "c": c,
         "version": chosen,
-        "review": review(chosen) if chosen is not None else None,
-        "tests": run_tests(c) if c.tests and c.versions else None,
-        "comparison": compare_draft(c, chosen) if chosen is not None else None,
+        "review": _REVIEWS.get(chosen, lambda: review(chosen)) if chosen is not None else None,
+        "tests": _TESTS.get(c, lambda: run_tests(c)) if c.tests and c.versions else None,
+        "comparison": (_COMPARISONS.get(c, lambda: compare_draft(c, chosen), key=chosen.number)
+                       if chosen is not None else None),
         "SEVERITY_JA": SEVERITY_JA,
         "review_state": state,
         "review_note": note,
@@ -197,6 +208,13 @@ def criterion_context(request: Request, c: Criterion, version: int | None) -> di
         "recent": recent,
         "today": today,
     }
+
+
+# Computed from immutable criteria (kijun.store.cache keeps one object per stored revision),
+# so each is worked out once per revision, not on every page view.
+_REVIEWS: IdentityCache[Review] = IdentityCache(1024)
+_TESTS: IdentityCache[TestReport] = IdentityCache(1024)
+_COMPARISONS: IdentityCache[DraftComparison | None] = IdentityCache(1024)
 
 
 def _default_version(c: Criterion, today: dt.date) -> Version | None:
@@ -268,11 +286,11 @@ async def decide_submit(
 ) -> Response:
     form = await request.form()
     data = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-    return await run_in_threadpool(_decide_submit, request, criterion_id, data, user.login)
+    return await run_in_threadpool(_decide_submit, request, criterion_id, data, user)
 
 
 def _decide_submit(
-    request: Request, criterion_id: str, data: Mapping[str, str], actor: str
+    request: Request, criterion_id: str, data: Mapping[str, str], user: User
 ) -> Response:
     with session_for(request) as session:
         c = get_criterion(session, criterion_id)
@@ -310,7 +328,9 @@ def _decide_submit(
                 "c": c, "version": form.version, "error": e, "raw": entered.raw,
                 "decision": form.decision, "policy": present.hit_policy_label_code(e.hit_policy),
             }, status_code=422)
-        decision_id = record_decision(session, c.id, result, entered.facts, actor=actor)
+        [decision_id] = record_decisions(session, [NewDecision(
+            c.id, result, entered.facts, user.login, department=user.department,
+            role=user.deciding_role)])
     assert result.version is not None
     return render(request, "result.html", {
         "c": c,
