@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -282,3 +283,26 @@ def test_web_threads_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
         monkeypatch.setenv("KIJUN_WEB_THREADS", bad)
         with pytest.raises(ValueError, match=reason):
             web_threads()
+
+
+def test_recorders_of_several_processes_take_turns_on_a_sqlite_file(
+    engine: Engine, database_url: str, samples: type[Samples]
+) -> None:
+    """Two engines stand for two server processes: both record, nothing is lost or forked."""
+    decision = _decided(engine, samples)
+    other = store_db.make_engine(database_url)
+    recorders = [DecisionRecorder(engine, max_batch=8), DecisionRecorder(other, max_batch=8)]
+    try:
+        ids = run_together(12, lambda k: [recorders[k % 2].record(decision) for _ in range(15)])
+    finally:
+        for r in recorders:
+            r.close()
+        other.dispose()
+    flat = [i for batch in ids for i in batch]  # type: ignore[attr-defined]
+    assert len(set(flat)) == 180
+    with store_db.session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(DecisionRow)) == 180
+        assert verify(s).ok
+    if engine.url.get_backend_name() == "sqlite":
+        # the queue of writers is a lock file beside the database
+        assert Path(f"{engine.url.database}.write-lock").exists()
