@@ -369,6 +369,8 @@ def criteria_show_command(
     typer.echo(f"{criterion.id}: {criterion.name} ({criterion.department or '-'})")
     if criterion.basis:
         typer.echo(f"  根拠 {criterion.basis}")
+    if criterion.life_events:
+        typer.echo(f"  ライフイベント {'、'.join(criterion.life_events)}")
     # The period a version is really in force: it also ends where the next one starts.
     ends = {version.number: end for version, _, end in criterion.in_force()}
     for v in data["versions"]:

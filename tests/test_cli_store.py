@@ -82,10 +82,11 @@ def test_load_list_show(
     code, out = kijun(migrated, "criteria", "list")
     assert code == 0
     assert out["criteria"] == [
-        {"id": "jidou-teate", "name": "児童手当", "department": "こども・長寿課", "versions": 1,
-         "current_version": None, "current_effective_from": None},
+        {"id": "jidou-teate", "name": "児童手当", "department": "こども・長寿課", "life_events": [],
+         "versions": 1, "current_version": None, "current_effective_from": None},
         {"id": "shussan-iwaikin", "name": "出産祝金", "department": "こども・長寿課",
-         "versions": 2, "current_version": 2, "current_effective_from": "2024-04-01"},
+         "life_events": [], "versions": 2, "current_version": 2,
+         "current_effective_from": "2024-04-01"},
     ]
 
     code, out = kijun(migrated, "criteria", "show", "shussan-iwaikin")

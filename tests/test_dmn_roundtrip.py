@@ -38,8 +38,8 @@ def test_export_then_import_keeps_the_version(criterion: Any, version: Any) -> N
     back = criterion_from_dmn(version_to_dmn(criterion, version))
     assert back.id == criterion.id
     assert back.name == criterion.name
-    assert (back.department, back.basis, back.description) == (
-        criterion.department, criterion.basis, criterion.description
+    assert (back.department, back.basis, back.description, back.life_events) == (
+        criterion.department, criterion.basis, criterion.description, criterion.life_events
     )
     assert [serial.version_to_dict(v) for v in back.versions] == [
         serial.version_to_dict(version)

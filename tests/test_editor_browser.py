@@ -125,3 +125,40 @@ def test_edit_a_draft_at_ipad_width_without_javascript(server: str, browser: Any
     finally:
         pg.screenshot(path=str(ARTIFACTS / "editor-final.png"), full_page=True)
         context.close()
+
+
+def test_move_a_column_with_the_keyboard_without_javascript(server: str, browser: Any) -> None:
+    context = browser.new_context(locale="ja-JP", viewport={"width": 768, "height": 1024},
+                                  java_script_enabled=False)
+    pg = context.new_page()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        pg.goto(server + "/login")
+        pg.get_by_label("利用者ID").fill(AUTHOR)
+        pg.get_by_label("パスワード").fill(AUTHOR_PASSWORD)
+        pg.get_by_role("button", name="ログイン").click()
+        pg.goto(server + "/criteria/jidou-teate/versions/4/draft")
+        pg.get_by_role("button", name="下書きを作って編集する").click()
+        table = pg.locator("section.editor-table").nth(1)  # 月額: 支給区分, 年齢, 出生順位
+        assert table.get_by_role("button", name="条件1「支給区分」の列を左へ移動").is_disabled()
+        assert table.get_by_role("button", name="条件3「出生順位」の列を右へ移動").is_disabled()
+        before = pg.get_by_label("規則2の条件「年齢」").input_value()
+        move = table.get_by_role("button", name="条件2「年齢」の列を左へ移動")
+        move.press("Enter")  # the keyboard: focus the button, press Enter
+        assert "条件（入力）の列の順番を変えて保存しました" in pg.inner_text("main")
+        assert pg.url.split("#")[1] == "t2-in-1-right"  # the moved column's button has focus
+        assert pg.evaluate("document.activeElement.id") == "t2-in-1-right"
+        headers = pg.locator("section.editor-table").nth(1).locator("thead th.in")
+        assert headers.first.inner_text().startswith("条件1：年齢")
+        # the cells came with their column
+        cell = pg.get_by_label("規則2の条件「年齢」")
+        assert cell.get_attribute("id") == "t2-rule-2-in-1" and cell.input_value() == before
+        assert pg.evaluate("document.documentElement.scrollWidth") <= 768
+        smallest = pg.evaluate(
+            "Math.min(...[...document.querySelectorAll('main *')]"
+            ".filter(e => e.offsetParent && e.childNodes.length)"
+            ".map(e => parseFloat(getComputedStyle(e).fontSize)))")
+        assert smallest >= 16
+        pg.screenshot(path=str(ARTIFACTS / "editor-column-moved.png"), full_page=False)
+    finally:
+        context.close()

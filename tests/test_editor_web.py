@@ -10,6 +10,7 @@ import datetime as dt
 import re
 import textwrap
 from collections.abc import Iterator
+from dataclasses import replace
 from html.parser import HTMLParser
 from typing import Any
 
@@ -18,12 +19,14 @@ from sqlalchemy import Engine, select
 
 from kijun.criteria.feel import compile_unary_tests
 from kijun.criteria.formats.yaml import loads
-from kijun.criteria.model import Criterion, HitPolicy, ValueType, VersionStatus
+from kijun.criteria.model import Criterion, HitPolicy, TestCase, ValueType, VersionStatus
+from kijun.criteria.testing import run_tests
 from kijun.store import db, get_criterion, review_state, save_criterion, submit_draft
 from kijun.store.models import AuditEntryRow
 from kijun.web.app import create_app
 from kijun.web.tableform import (
     Action,
+    Applied,
     FormShapeError,
     TableForm,
     apply,
@@ -337,6 +340,130 @@ def test_add_and_delete_inputs_and_outputs(app_and_engine: tuple[Any, Engine],
     assert 'href="#t1-outputs"' in r.text and len(stored(engine).decisions[0].outputs) == 1
 
 
+def draft_test_results(engine: Engine) -> list[tuple[str, bool, dict[str, Any]]]:
+    """The criterion's test cases, and a few more, run on the draft (as if it were published)."""
+    with db.session_scope(engine) as session:
+        c = get_criterion(session, "kessai")
+    more = tuple(
+        TestCase(f"{amount}円・{kind}", {"金額": amount, "区分": kind}, expect_rules=())
+        for amount in (10, 2999999, 3000000, 50000000) for kind in ("工事", "物品")
+    )
+    published = tuple(replace(v, status=VersionStatus.PUBLISHED) for v in c.versions)
+    report = run_tests(replace(c, versions=published, tests=(*c.tests, *more)))
+    assert report.cases[0].passed, report.cases[0].message  # 少額, the criterion's own case
+    return [(case.name, case.passed, case.actual) for case in report.cases]
+
+
+def buttons(html: str) -> dict[str, bool]:
+    """The editor's buttons of table 1: action → disabled."""
+    for form in post_forms(html):
+        if form["fields"].get("table") == "0":
+            return dict(form["buttons"])
+    raise AssertionError("no form for table 1")
+
+
+def test_move_inputs_and_outputs(app_and_engine: tuple[Any, Engine], author: Browser) -> None:
+    _, engine = app_and_engine
+    # a second output, and cells that differ, to see them follow their columns
+    r = edit(author, {}, "add_output")
+    assert r.status_code == 422
+    fields = {**table_form(r.text), "out.2.name": "期限", "out.2.type": "number",
+              "out.2.default": "14", "out.2.description": "処理の期限（日）",
+              "rule.1.out.2": "7", "rule.1.in.2": "工事", "action": "save"}
+    assert author.post(EDIT, data=fields).status_code == 200
+    before = stored(engine).decisions[0]
+    assert [r.when for r in before.rules] == [("< 3000000", '"工事"'), (">= 3000000", "-")]
+    results = draft_test_results(engine)
+    updates = actions(engine, "version.update")
+
+    page = author.get(EDIT).text
+    assert buttons(page)["move_input_left:1"] and not buttons(page)["move_input_right:1"]
+    assert not buttons(page)["move_input_left:2"] and buttons(page)["move_input_right:2"]
+    assert buttons(page)["move_output_left:1"] and buttons(page)["move_output_right:2"]
+    assert 'aria-label="条件2「区分」の列を左へ移動">左へ</button>' in page
+    assert 'aria-label="結果1「決裁者」の列を右へ移動">右へ</button>' in page
+
+    # an input moves with its type, allowed values, description and its cell in every rule
+    r = edit(author, {}, "move_input_right:1", follow=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == f"{EDIT}?done=input_moved&table=1#t1-in-2-left"
+    t = stored(engine).decisions[0]
+    assert [i.name for i in t.inputs] == ["区分", "金額"]
+    assert t.inputs[0] == before.inputs[1] and t.inputs[1] == before.inputs[0]
+    assert [r.when for r in t.rules] == [('"工事"', "< 3000000"), ("-", ">= 3000000")]
+    assert [r.id for r in t.rules] == ["R1", "R2"] and t.rules[0].basis == "規程第5条（改正）"
+    assert draft_test_results(engine) == results
+    page = author.get(r.headers["location"]).text
+    assert "条件（入力）の列の順番を変えて保存しました" in page
+    assert 'id="t1-in-2-left"' in page and table_form(page)["rule.1.in.1"] == '"工事"'
+
+    # an output moves with its default, allowed values, description and cells
+    r = edit(author, {}, "move_output_left:2", follow=False)
+    assert r.headers["location"] == f"{EDIT}?done=output_moved&table=1#t1-out-1-right"
+    t = stored(engine).decisions[0]
+    assert [o.name for o in t.outputs] == ["期限", "決裁者"]
+    assert t.outputs[0] == before.outputs[1] and t.outputs[0].default == 14
+    assert t.outputs[1].allowed == ("課長", "副町長")
+    assert [r.then for r in t.rules] == [(7, "課長"), (14, "副町長")]
+    assert draft_test_results(engine) == results
+    assert "結果（出力）の列の順番を変えて保存しました" in author.get(r.headers["location"]).text
+    assert actions(engine, "version.update") == updates + 2
+
+    # at the ends nothing moves: the action is refused and nothing is stored
+    for action in ("move_input_left:1", "move_input_right:2", "move_output_left:1",
+                   "move_output_right:2", "move_input_right:0", "move_output_left:3"):
+        assert edit(author, {}, action).status_code == 400, action
+    assert actions(engine, "version.update") == updates + 2
+
+    # and back again: the table is as it was
+    edit(author, {}, "move_input_left:2")
+    edit(author, {}, "move_output_right:1")
+    assert stored(engine).decisions[0] == before
+    assert draft_test_results(engine) == results
+
+
+def test_a_move_with_mistakes_or_from_a_stale_form_stores_nothing(
+    app_and_engine: tuple[Any, Engine], author: Browser,
+) -> None:
+    _, engine = app_and_engine
+    before = stored(engine)
+    # a mistake elsewhere in the form: the form comes back moved, the error at the moved cell
+    r = edit(author, {"rule.2.in.1": "18歳未満"}, "move_input_right:1")
+    assert r.status_code == 422 and 'id="t1-rule-2-in-2-error"' in r.text
+    assert table_form(r.text)["in.1.name"] == "区分" and stored(engine) == before
+    # someone saved the table since the form was made: nothing is stored (409)
+    old = table_form(author.get(EDIT).text)
+    edit(author, {"rule.1.basis": "先に保存"})
+    r = author.post(EDIT, data={**old, "action": "move_input_right:1"})
+    assert r.status_code == 409 and "別の画面（または別の職員）が保存しています" in r.text
+    t = stored(engine).decisions[0]
+    assert [i.name for i in t.inputs] == ["金額", "区分"] and t.rules[0].basis == "先に保存"
+    # the page shows the form as moved; saving it overwrites knowingly
+    again = {**table_form(r.text), "action": "save"}
+    assert again["in.1.name"] == "区分" and again["rule.1.in.2"] == "< 3000000"
+    assert author.post(EDIT, data=again).status_code == 200
+    assert [i.name for i in stored(engine).decisions[0].inputs] == ["区分", "金額"]
+
+
+def test_moving_columns_needs_an_author_of_the_department_and_the_csrf_token(
+    app_and_engine: tuple[Any, Engine], author: Browser,
+) -> None:
+    app, engine = app_and_engine
+    fields = table_form(author.get(EDIT).text)
+    del fields["csrf_token"]
+    for action in ("move_input_right:1", "move_input_left:2"):
+        data = {**fields, "action": action}
+        assert author.post(EDIT, data=data, csrf=None).status_code == 403
+        assert author.post(EDIT, data=data, csrf="wrong").status_code == 403
+    with Browser(app) as b:
+        for login in ("staff", "approver", "outsider"):
+            b.log_in(login)
+            assert b.post(EDIT, data={**fields, "action": "move_input_right:1"}
+                          ).status_code == 403
+    assert actions(engine, "version.update") == 0
+    assert [i.name for i in stored(engine).decisions[0].inputs] == ["金額", "区分"]
+
+
 def test_change_the_hit_policy(app_and_engine: tuple[Any, Engine], author: Browser) -> None:
     _, engine = app_and_engine
     assert edit(author, {"hit_policy": "FIRST"}).status_code == 200
@@ -578,6 +705,33 @@ def test_actions_are_parsed_strictly() -> None:
     form = TableForm.from_table(_criterion().version(2).decisions[0], 0)
     with pytest.raises(FormShapeError):
         apply(form, Action("move_rule_down", 2))
+
+
+def test_a_column_moves_with_its_cells() -> None:
+    form = TableForm.from_table(_criterion().version(2).decisions[0], 0)
+    apply(form, Action("add_input"))
+    form.inputs[2].name = "緊急"
+    for rule in form.rules:
+        rule.when[2] = "はい"
+    # the focus: the same button of the moved column, or the other one at an end
+    assert apply(form, Action.parse("move_input_left:3")) == Applied("input_moved", "in.2.left")
+    assert [c.name for c in form.inputs] == ["金額", "緊急", "区分"]
+    assert [r.when for r in form.rules] == [["< 3000000", "はい", "-"],
+                                            [">= 3000000", "はい", "-"]]
+    assert apply(form, Action.parse("move_input_left:2")).focus == "in.1.right"
+    assert apply(form, Action.parse("move_input_right:2")).focus == "in.3.left"
+    assert apply(form, Action.parse("move_input_right:1")).focus == "in.2.right"
+    assert [c.name for c in form.inputs] == ["区分", "緊急", "金額"]
+    assert form.inputs[0].allowed == "工事, 物品" and form.inputs[2].type == "number"
+    assert [r.when for r in form.rules] == [["-", "はい", "< 3000000"],
+                                            ["-", "はい", ">= 3000000"]]
+    for bad in ("move_input_left:1", "move_input_right:3", "move_input_left:4",
+                "move_input_right:0", "move_output_left:1", "move_output_right:1"):
+        with pytest.raises(FormShapeError):
+            apply(form, Action.parse(bad))
+    for bad in ("move_input_left", "move_output_right:x"):
+        with pytest.raises(FormShapeError):
+            Action.parse(bad)
 
 
 def test_suggestions_and_lists() -> None:

@@ -66,8 +66,8 @@ runner = CliRunner()
 
 
 def _same(a: Criterion, b: Criterion) -> None:
-    assert (b.id, b.name, b.department, b.basis, b.description) == (
-        a.id, a.name, a.department, a.basis, a.description
+    assert (b.id, b.name, b.department, b.basis, b.description, b.life_events) == (
+        a.id, a.name, a.department, a.basis, a.description, a.life_events
     )
     assert [serial.version_to_dict(v) for v in b.versions] == [
         serial.version_to_dict(v) for v in a.versions

@@ -280,6 +280,71 @@ def test_list_criteria_names_the_version_in_force(
     assert list_criteria(session, on=dt.date(2024, 9, 30))[1].current_version == 1
 
 
+# -- life events --------------------------------------------------------------------------------
+
+
+def test_life_events_are_stored_and_listed(
+    engine: Engine, session: Session, samples: type[Samples]
+) -> None:
+    tagged = dataclasses.replace(samples.criterion(), life_events=("出生・こども", "引越し"))
+    save_criterion(session, tagged, actor=ACTOR)
+    save_criterion(session, samples.criterion(id="jimu", name="事務"), actor=ACTOR)
+    session.commit()
+    with Session(engine) as fresh:
+        assert get_criterion(fresh, tagged.id) == tagged
+        assert get_criterion(fresh, "jimu").life_events == ()
+        assert fresh.get(CriterionRow, tagged.id).life_events == ["出生・こども", "引越し"]
+        summaries = {s.id: s for s in list_criteria(fresh)}
+    assert summaries[tagged.id].life_events == ("出生・こども", "引越し")
+    assert summaries[tagged.id].to_dict()["life_events"] == ["出生・こども", "引越し"]
+    assert summaries["jimu"].to_dict()["life_events"] == []
+
+
+def test_a_change_of_life_events_is_saved_audited_and_seen_through_the_cache(
+    engine: Engine, samples: type[Samples]
+) -> None:
+    original = samples.criterion()
+    with session_scope(engine) as s:
+        save_criterion(s, original, actor=ACTOR)
+    with session_scope(engine) as s:
+        assert get_criterion(s, original.id).life_events == ()  # now kept in the cache
+        before = s.get(CriterionRow, original.id).updated_at
+    changed = dataclasses.replace(original, life_events=("出生・こども",))
+    with session_scope(engine) as s:
+        report = save_criterion(s, changed, actor=ACTOR)
+        assert report.criterion == "updated" and report.unchanged == [1]
+    with session_scope(engine) as s:
+        assert get_criterion(s, original.id).life_events == ("出生・こども",)
+        assert s.get(CriterionRow, original.id).updated_at > before
+        entry = list_entries(s, limit=1)[0]
+        assert (entry.action, entry.detail) == ("criterion.update", {"fields": ["life_events"]})
+        assert save_criterion(s, changed, actor=ACTOR).criterion == "unchanged"
+    with session_scope(engine) as s:
+        save_criterion(s, original, actor=ACTOR)  # back to none
+    with session_scope(engine) as s:
+        assert get_criterion(s, original.id).life_events == ()
+
+
+def test_migration_gives_existing_criteria_no_life_events(database_url: str) -> None:
+    assert db.upgrade(database_url, "0004_events") == "0004_events"
+    engine = db.make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO criteria (id, name, tests, created_at, updated_at) VALUES "
+                "('old', '古い基準', '[]', '2024-04-01 00:00:00', '2024-04-01 00:00:00')"
+            ))
+        assert db.upgrade(engine, "0005_life_events") == "0005_life_events"
+        with Session(engine) as s:
+            row = s.get(CriterionRow, "old")
+            assert row is not None and row.life_events == []
+        assert db.upgrade(engine) == db.head_revision()
+        with Session(engine) as s:
+            assert get_criterion(s, "old").life_events == ()
+    finally:
+        engine.dispose()
+
+
 # -- lifecycle --------------------------------------------------------------------------------
 
 

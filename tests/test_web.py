@@ -42,6 +42,7 @@ SHUSSAN = textwrap.dedent("""\
     department: こども・長寿課
     basis: 奈義町出産祝金支給条例
     description: 町に定住する保護者に出生児1人につき祝金を支給する。
+    life_events: [出生・こども]
     versions:
       - effective_from: 2004-04-01
         note: 制定時
@@ -87,6 +88,7 @@ TENNYU = textwrap.dedent("""\
     name: 転入届の受理
     department: 住民課
     basis: 住民基本台帳法第22条
+    life_events: [引越し]
     versions:
       - effective_from: 2019-05-01
         decisions:
@@ -120,6 +122,7 @@ CONFLICT = textwrap.dedent("""\
     id: jutaku-hojo
     name: 住宅補助
     department: 企画課
+    life_events: [住宅の購入・保有, 引越し]
     versions:
       - effective_from: 2020-04-01
         decisions:
@@ -406,10 +409,31 @@ def test_api_lists_criteria(client: TestClient) -> None:
     by_id = {c["id"]: c for c in r.json()["criteria"]}
     assert by_id["shussan-iwaikin"] == {
         "id": "shussan-iwaikin", "name": "出産祝金", "department": "こども・長寿課",
+        "life_events": ["出生・こども"],
         "versions": 2, "current_version": 2, "current_effective_from": "2024-04-01",
     }
     only = client.get("/api/criteria", params={"department": "住民課"}).json()["criteria"]
     assert [c["id"] for c in only] == ["tennyu-todoke"]
+
+
+def test_api_filters_by_life_event(client: TestClient) -> None:
+    def ids(**params: str) -> list[str]:
+        r = client.get("/api/criteria", params=params)
+        assert r.status_code == 200
+        return [c["id"] for c in r.json()["criteria"]]
+
+    assert ids(life_event="引越し") == ["jutaku-hojo", "tennyu-todoke"]
+    assert ids(life_event="出生･こども") == ["shussan-iwaikin"]  # half-width ･ is read as ・
+    assert ids(life_event="引越し", department="住民課") == ["tennyu-todoke"]
+    assert ids(life_event="介護") == []
+    assert len(ids(life_event="")) == 3
+    r = client.get("/api/criteria", params={"life_event": "転居"})
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["code"] == "unknown_life_event" and "'転居'" in error["message"]
+    assert error["known"][:3] == ["妊娠", "出生・こども", "引越し"]
+    params = client.get("/openapi.json").json()["paths"]["/api/criteria"]["get"]["parameters"]
+    assert {p["name"] for p in params} >= {"department", "life_event"}
 
 
 def test_api_decides_and_records(
@@ -657,6 +681,56 @@ def test_catalogue_search_finds_words_inside_rules(client: TestClient) -> None:
     assert "/criteria/shussan-iwaikin" in r.text and "/criteria/tennyu-todoke" not in r.text
     r = client.get("/", params={"q": "存在しない言葉"})
     assert "条件に当てはまる判断基準はありません" in _text(r.text)
+
+
+def test_catalogue_filters_by_life_event(client: TestClient) -> None:
+    r = client.get("/")
+    # only the life events some criterion names, in the vocabulary's order
+    options = re.findall(r'<option value="([^"]*)"',
+                         r.text.split('id="life_event"')[1].split("</select>")[0])
+    assert options == ["", "出生・こども", "引越し", "住宅の購入・保有"]
+    assert "出生・こども" in _row(r.text, "出産祝金")
+    assert "引越し、住宅の購入・保有" in _row(r.text, "住宅補助")  # the vocabulary's order
+    r = client.get("/", params={"life_event": "引越し"})
+    page = _text(r.text)
+    assert "/criteria/tennyu-todoke" in r.text and "/criteria/jutaku-hojo" in r.text
+    assert "/criteria/shussan-iwaikin" not in r.text
+    assert '<option value="引越し" selected>' in r.text
+    assert "ライフイベント「引越し」：2件" in page and "条件を解除" in page
+    r = client.get("/", params={"life_event": "出生・こども"})
+    assert "/criteria/shussan-iwaikin" in r.text and "1件" in _text(r.text)
+    assert "/criteria/tennyu-todoke" not in r.text
+
+
+def test_catalogue_life_event_filter_combines_with_the_others(client: TestClient) -> None:
+    def shown(**params: str) -> set[str]:
+        r = client.get("/", params=params)
+        assert r.status_code == 200
+        return set(re.findall(r'<a href="/criteria/([a-z-]+)">', r.text))
+
+    assert shown(life_event="引越し") == {"tennyu-todoke", "jutaku-hojo"}
+    assert shown(life_event="引越し", department="住民課") == {"tennyu-todoke"}
+    assert shown(life_event="引越し", department="こども・長寿課") == set()
+    assert shown(life_event="引越し", q="補助") == {"jutaku-hojo"}
+    assert shown(life_event="引越し", status="in_force") == {"tennyu-todoke", "jutaku-hojo"}
+    assert shown(life_event="引越し", status="draft") == set()
+    assert shown(life_event="介護") == set()  # in the vocabulary, named by no criterion
+    # a word outside the vocabulary filters nothing, like an unknown status
+    assert shown(life_event="転居") == {"tennyu-todoke", "jutaku-hojo", "shussan-iwaikin"}
+    # the search box finds life-event words too
+    r = client.get("/", params={"q": "引越し"})
+    assert set(re.findall(r'<a href="/criteria/([a-z-]+)">', r.text)) == {
+        "tennyu-todoke", "jutaku-hojo"}
+    assert "一致：ライフイベント" in _text(r.text)
+
+
+def test_criterion_page_shows_life_events(client: TestClient) -> None:
+    r = client.get("/criteria/jutaku-hojo")
+    assert "ライフイベント" in r.text
+    assert ('<dt>ライフイベント</dt><dd><a href="/?life_event=%E5%BC%95%E8%B6%8A%E3%81%97">引越し</a>、'
+            '<a href="/?life_event=%E4%BD%8F%E5%AE%85%E3%81%AE%E8%B3%BC%E5%85%A5%E3%83%BB'
+            '%E4%BF%9D%E6%9C%89">住宅の購入・保有</a></dd>') in r.text
+    assert "ライフイベント 引越し 識別子" in _text(client.get("/criteria/tennyu-todoke").text)
 
 
 def test_catalogue_filters_by_status(client: TestClient) -> None:

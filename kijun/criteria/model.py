@@ -9,13 +9,34 @@ table into an index.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import pairwise
 from typing import Any
 
 from kijun.criteria.errors import ModelError
+from kijun.criteria.normalise import nfkc
+
+#: ライフイベント: the Digital Agency's classification of life events for individuals
+#: (行政手続等の棚卸調査), in its order. A criterion names the events it concerns
+#: (`Criterion.life_events`); internal criteria such as 事務決裁規程 name none.
+LIFE_EVENTS: tuple[str, ...] = (
+    "妊娠",
+    "出生・こども",
+    "引越し",
+    "就職・転職",
+    "結婚・離婚",
+    "自動車の購入・保有",
+    "住宅の購入・保有",
+    "介護",
+    "医療・健康",
+    "税金",
+    "年金の受給",
+    "死亡・相続",
+    "その他",
+)
+_LIFE_EVENT_ORDER = {name: i for i, name in enumerate(LIFE_EVENTS)}
 
 
 class ValueType(StrEnum):
@@ -185,6 +206,8 @@ class Criterion:
     description: str | None = None
     basis: str | None = None
     tests: tuple[TestCase, ...] = ()
+    #: ライフイベント it concerns, from `LIFE_EVENTS`, in that order (see `parse_life_events`)
+    life_events: tuple[str, ...] = ()
 
     def version(self, number: int) -> Version:
         for v in self.versions:
@@ -216,10 +239,47 @@ class Criterion:
         return found
 
 
+def parse_life_events(values: Iterable[object]) -> tuple[str, ...]:
+    """Life events as typed (NFKC-normalised), checked against `LIFE_EVENTS`.
+
+    Returns them once each, in the vocabulary's order; blank entries are
+    skipped. An unknown one raises `ModelError` (field ``life_events``).
+    """
+    found: set[str] = set()
+    for value in values:
+        if not isinstance(value, str):
+            raise ModelError(
+                f"life_events: expected the name of a life event, got {type(value).__name__}",
+                field="life_events",
+            )
+        name = nfkc(value)
+        if name:
+            _check_life_event(name)
+            found.add(name)
+    return tuple(sorted(found, key=_LIFE_EVENT_ORDER.__getitem__))
+
+
+def _check_life_event(name: str, where: str = "") -> None:
+    if name not in _LIFE_EVENT_ORDER:
+        shown = name if len(name) <= 30 else name[:30] + "…"
+        raise ModelError(
+            f"{where}life_events: unknown life event {shown!r} "
+            f"(use one of {', '.join(LIFE_EVENTS)})",
+            field="life_events",
+        )
+
+
 def validate_criterion(criterion: Criterion) -> None:
     """Refuse structurally invalid criteria with a message naming the field."""
     if not criterion.id or not criterion.name:
         raise ModelError("criterion needs an id and a name", field="id")
+    for name in criterion.life_events:
+        _check_life_event(name, f"criterion {criterion.id!r}: ")
+    if len(set(criterion.life_events)) != len(criterion.life_events):
+        raise ModelError(
+            f"criterion {criterion.id!r}: life_events repeat: {list(criterion.life_events)}",
+            field="life_events",
+        )
     numbers = [v.number for v in criterion.versions]
     if len(set(numbers)) != len(numbers):
         raise ModelError(f"criterion {criterion.id!r}: version numbers repeat: {numbers}",

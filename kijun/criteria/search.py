@@ -54,7 +54,7 @@ class Hit:
 
 
 # Where a match counts most: a hit in the name ranks above one in a rule's 注記.
-_WEIGHTS = {"名称": 100, "識別子": 60, "担当課": 40, "根拠": 30, "説明": 20}
+_WEIGHTS = {"名称": 100, "識別子": 60, "担当課": 40, "ライフイベント": 40, "根拠": 30, "説明": 20}
 
 
 def fields_of(c: Criterion) -> Iterator[Field]:
@@ -62,6 +62,8 @@ def fields_of(c: Criterion) -> Iterator[Field]:
     yield Field("識別子", c.id)
     if c.department:
         yield Field("担当課", c.department)
+    for event in c.life_events:
+        yield Field("ライフイベント", event)
     if c.basis:
         yield Field("根拠", c.basis)
     if c.description:

@@ -200,6 +200,7 @@ def criterion_to_dict(c: Criterion) -> dict[str, Any]:
     _opt(out, "department", c.department)
     _opt(out, "description", c.description)
     _opt(out, "basis", c.basis)
+    out["life_events"] = list(c.life_events)
     out["versions"] = [version_to_dict(v) for v in c.versions]
     out["tests"] = [test_case_to_dict(t) for t in c.tests]
     return out
@@ -212,6 +213,7 @@ def criterion_from_dict(d: Mapping[str, Any]) -> Criterion:
         department=d.get("department"),
         description=d.get("description"),
         basis=d.get("basis"),
+        life_events=tuple(d.get("life_events", ())),
         versions=tuple(version_from_dict(v) for v in d["versions"]),
         tests=tuple(test_case_from_dict(t) for t in d.get("tests", [])),
     )

@@ -19,11 +19,13 @@ from sqlalchemy import (
     Dialect,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -89,6 +91,9 @@ class CriterionRow(Base):
     basis: Mapped[str | None] = mapped_column(Text)
     #: test cases as `serial.test_case_to_dict` dicts
     tests: Mapped[list[Any]] = mapped_column(JSON)
+    #: ライフイベント, names from `kijun.criteria.model.LIFE_EVENTS` ([] for none)
+    life_events: Mapped[list[str]] = mapped_column(JSON, default=list,
+                                                   server_default=text("'[]'"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
@@ -142,10 +147,12 @@ class DecisionRow(Base):
             ["criterion_versions.criterion_id", "criterion_versions.number"],
         ),
         CheckConstraint("status IN ('decided', 'exception')", name="status"),
+        # a criterion's newest decisions, in order, without a sort (revision 0006)
+        Index("ix_decisions_criterion_id_id", "criterion_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    criterion_id: Mapped[str] = mapped_column(ForeignKey("criteria.id"), index=True)
+    criterion_id: Mapped[str] = mapped_column(ForeignKey("criteria.id"))
     version_number: Mapped[int] = mapped_column(Integer)
     decision: Mapped[str] = mapped_column(String(200))
     on: Mapped[dt.date] = mapped_column(Date)

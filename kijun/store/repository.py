@@ -143,6 +143,7 @@ def save_criterion(
         "description": criterion.description,
         "basis": criterion.basis,
         "tests": tests,
+        "life_events": list(criterion.life_events),
     }
     if row is None:
         session.add(CriterionRow(id=criterion.id, created_at=now, updated_at=now, **fields))
@@ -357,6 +358,7 @@ def _build_criteria(session: Session, ids: Sequence[str]) -> dict[str, Criterion
             department=row.department,
             description=row.description,
             basis=row.basis,
+            life_events=tuple(row.life_events or ()),
             versions=tuple(versions[cid]),
             tests=tuple(serial.test_case_from_dict(t) for t in row.tests),
         )
@@ -417,12 +419,15 @@ class CriterionSummary:
     #: the version in force on the day asked (today by default), if any
     current_version: int | None
     current_effective_from: dt.date | None
+    #: ライフイベント, in `LIFE_EVENTS` order
+    life_events: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "name": self.name,
             "department": self.department,
+            "life_events": list(self.life_events),
             "versions": self.version_count,
             "current_version": self.current_version,
             "current_effective_from": (
@@ -450,18 +455,23 @@ def list_criteria(session: Session, *, on: dt.date | None = None) -> list[Criter
                     status=VersionStatus(status), decisions=())
         )
     out: list[CriterionSummary] = []
-    for row in session.scalars(select(CriterionRow).order_by(CriterionRow.id)):
-        versions = periods.get(row.id, [])
+    # Only the columns a summary shows: not the test cases.
+    for cid, name, department, life_events in session.execute(
+        select(CriterionRow.id, CriterionRow.name, CriterionRow.department,
+               CriterionRow.life_events).order_by(CriterionRow.id)
+    ):
+        versions = periods.get(cid, [])
         # Criterion.version_on holds the one rule for which version is in force.
-        in_force = Criterion(id=row.id, name=row.name, versions=tuple(versions)).version_on(day)
+        in_force = Criterion(id=cid, name=name, versions=tuple(versions)).version_on(day)
         out.append(
             CriterionSummary(
-                id=row.id,
-                name=row.name,
-                department=row.department,
+                id=cid,
+                name=name,
+                department=department,
                 version_count=len(versions),
                 current_version=in_force.number if in_force else None,
                 current_effective_from=in_force.effective_from if in_force else None,
+                life_events=tuple(life_events or ()),
             )
         )
     return out

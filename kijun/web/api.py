@@ -7,7 +7,8 @@ answer is 401. Deciding needs the role staff, author, approver or admin (else
 
 Errors are `{"error": {"code", "message"}}` with 404 (unknown criterion) or
 422 (a fact missing or mistyped, no version in force, unknown decision, a
-broken hit policy). Messages name inputs, never their values.
+broken hit policy, an unknown life event to filter by). Messages name inputs,
+never their values.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Security
+from fastapi import APIRouter, Depends, Query, Request, Security
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from kijun.criteria.decide import as_date, decide, version_in_force
 from kijun.criteria.errors import FactError, HitPolicyError, NoVersionError
-from kijun.criteria.model import Criterion
+from kijun.criteria.model import LIFE_EVENTS, Criterion
+from kijun.criteria.normalise import nfkc
 from kijun.criteria.serial import criterion_to_dict, version_to_dict
 from kijun.criteria.verify import verify_version
 from kijun.store import NewDecision, get_criterion, list_criteria
@@ -48,14 +50,32 @@ class DecideRequest(BaseModel):
     )
 
 
-@router.get("/criteria")
-def api_criteria(request: Request, department: str | None = None) -> dict[str, Any]:
-    """Every stored criterion with the version in force today (filter by 担当課)."""
+@router.get("/criteria", response_model=None)
+def api_criteria(
+    request: Request,
+    department: str | None = Query(default=None, description="Only criteria of this 担当課."),
+    life_event: str | None = Query(
+        default=None,
+        description="Only criteria concerning this ライフイベント (one of "
+        f"{', '.join(LIFE_EVENTS)}; full-width forms are accepted).",
+    ),
+) -> dict[str, Any] | JSONResponse:
+    """Every stored criterion with the version in force today and its life events.
+
+    Filters (by 担当課, by ライフイベント) combine. An unknown life event is a 422
+    `unknown_life_event` listing the known ones.
+    """
+    event = nfkc(life_event or "") or None
+    if event is not None and event not in LIFE_EVENTS:
+        return api_error(422, "unknown_life_event",
+                         f"unknown life event {event[:30]!r}", known=list(LIFE_EVENTS))
     with session_for(request) as session:
         summaries = list_criteria(session)
     return {
         "criteria": [
-            s.to_dict() for s in summaries if department is None or s.department == department
+            s.to_dict() for s in summaries
+            if (department is None or s.department == department)
+            and (event is None or event in s.life_events)
         ]
     }
 

@@ -12,7 +12,8 @@ Routes (an author of the criterion's department, or an admin):
 - `POST /criteria/{id}/versions/{n}/edit` — one table's form with the button
   pressed as `action` (`save`, `add_rule_after:3`, `delete_rule:3`,
   `move_rule_up:3`, `move_rule_down:3`, `add_input`, `delete_input:2`,
-  `add_output`, `delete_output:1`), or the version's 施行日 and 備考.
+  `move_input_left:2`, `move_input_right:2`, `add_output`, `delete_output:1`,
+  `move_output_left:2`, `move_output_right:1`), or the version's 施行日 and 備考.
 
 Every action is made on the posted form (`kijun.web.tableform`), then the
 table is checked. Valid: the draft is saved through `save_criterion` (audited
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
@@ -40,7 +41,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from kijun.criteria.errors import ModelError
 from kijun.criteria.model import (
+    LIFE_EVENTS,
     Criterion,
     DecisionTable,
     HitPolicy,
@@ -49,6 +52,7 @@ from kijun.criteria.model import (
     ValueType,
     Version,
     VersionStatus,
+    parse_life_events,
 )
 from kijun.criteria.normalise import nfkc, parse_date, to_wareki
 from kijun.store import get_criterion, review_state, save_criterion
@@ -86,8 +90,10 @@ DONE_JA = {
     "rule_moved": "規則の順番を変えて保存しました。",
     "input_added": "条件（入力）を追加して保存しました。",
     "input_deleted": "条件（入力）を削除して保存しました。",
+    "input_moved": "条件（入力）の列の順番を変えて保存しました。",
     "output_added": "結果（出力）を追加して保存しました。",
     "output_deleted": "結果（出力）を削除して保存しました。",
+    "output_moved": "結果（出力）の列の順番を変えて保存しました。",
     "created": "新しい版を下書きとして作りました。表を直して保存し、できあがったら"
                "判断基準のページから承認を依頼してください。",
     "criterion_created": "判断基準を作りました。条件と結果の名前と型を決め、"
@@ -128,14 +134,22 @@ def new_criterion_page(request: Request, user: User = Depends(AUTHOR)) -> Respon
 
 @router.post("/criteria/new")
 async def new_criterion(request: Request, user: User = Depends(AUTHOR)) -> Response:
-    data = _form_data(await request.form())
-    return await run_in_threadpool(_new_criterion, request, user, data)
+    form = await request.form()
+    data = _form_data(form)
+    events = [v for v in form.getlist("life_events") if isinstance(v, str)]
+    return await run_in_threadpool(_new_criterion, request, user, data, events)
 
 
-def _new_criterion(request: Request, user: User, data: Mapping[str, str]) -> Response:
+def _new_criterion(request: Request, user: User, data: Mapping[str, str],
+                   events: Sequence[str] = ()) -> Response:
     raw = {k: data.get(k, "").strip()
            for k in ("id", "name", "basis", "description", "effective_from")}
     errors: dict[str, str] = {}
+    life_events: tuple[str, ...] = ()
+    try:
+        life_events = parse_life_events(events)
+    except ModelError:
+        errors["life_events"] = "ライフイベントは一覧の中から選んでください。"
     cid = nfkc(raw["id"]).lower()
     raw["id"] = cid
     if not cid:
@@ -157,7 +171,8 @@ def _new_criterion(request: Request, user: User, data: Mapping[str, str]) -> Res
         if "id" not in errors and session.get(CriterionRow, cid) is not None:
             errors["id"] = f"識別子「{cid}」はすでに使われています。別の識別子にしてください。"
         if errors or start is None:
-            return _new_criterion_form(request, user, raw, errors, status_code=422)
+            return _new_criterion_form(request, user, raw, errors, status_code=422,
+                                       life_events=life_events)
         table = DecisionTable(
             name=name,
             hit_policy=HitPolicy.UNIQUE,
@@ -171,6 +186,7 @@ def _new_criterion(request: Request, user: User, data: Mapping[str, str]) -> Res
             department=user.department,
             basis=raw["basis"] or None,
             description=raw["description"] or None,
+            life_events=life_events,
             versions=(Version(1, start, (table,), status=VersionStatus.DRAFT),),
         )
         save_criterion(session, criterion, actor=user.login)
@@ -192,9 +208,11 @@ def _date(text: str, errors: dict[str, str], *, default: dt.date | None = None) 
 
 
 def _new_criterion_form(request: Request, user: User, raw: Mapping[str, str],
-                        errors: Mapping[str, str], *, status_code: int = 200) -> Response:
+                        errors: Mapping[str, str], *, status_code: int = 200,
+                        life_events: Sequence[str] = ()) -> Response:
     return render(request, "new_criterion.html", {
         "raw": raw, "errors": errors, "department": user.department, "DATE_HINT": DATE_HINT,
+        "LIFE_EVENTS": LIFE_EVENTS, "life_events": life_events,
     }, status_code=status_code)
 
 

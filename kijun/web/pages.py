@@ -1,21 +1,34 @@
-"""The HTML pages: catalogue, criterion, decide form and result, health check."""
+"""The HTML pages: catalogue, criterion (and setting its life events), decide form and result,
+health check."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from kijun.criteria.decide import decide, version_in_force
-from kijun.criteria.errors import CriteriaError, FactError, HitPolicyError, NoVersionError
+from kijun.criteria.errors import (
+    CriteriaError,
+    FactError,
+    HitPolicyError,
+    ModelError,
+    NoVersionError,
+)
 from kijun.criteria.memo import IdentityCache
-from kijun.criteria.model import Criterion, Version, VersionStatus
-from kijun.criteria.normalise import parse_date, to_wareki
+from kijun.criteria.model import (
+    LIFE_EVENTS,
+    Criterion,
+    Version,
+    VersionStatus,
+    parse_life_events,
+)
+from kijun.criteria.normalise import nfkc, parse_date, to_wareki
 from kijun.criteria.search import Hit, SearchIndex
 from kijun.criteria.testing import TestReport, run_tests
 from kijun.store import (
@@ -25,10 +38,19 @@ from kijun.store import (
     list_decisions,
     record_decisions,
     review_state,
+    save_criterion,
 )
 from kijun.web import present
 from kijun.web.app import error_page, render, session_for
-from kijun.web.auth import DECIDERS, User, can_approve, can_edit, public, require_role
+from kijun.web.auth import (
+    DECIDERS,
+    User,
+    can_approve,
+    can_edit,
+    ensure_can_edit,
+    public,
+    require_role,
+)
 from kijun.web.forms import (
     NULL_LABEL,
     ON_FIELD,
@@ -70,14 +92,22 @@ def catalogue(
     department: str | None = None,
     q: str | None = None,
     status: str | None = None,
+    life_event: str | None = None,
 ) -> Response:
     today = dt.date.today()
     with session_for(request) as session:
         criteria = get_criteria(session)
     rows = [_catalogue_row(c, today) for c in criteria]
     departments = present.departments(criteria)
+    life_events = present.life_events(criteria)
     chosen = department or None
     shown = [r for r in rows if chosen is None or r.criterion.department == chosen]
+    # a word outside the vocabulary is ignored, like an unknown status
+    event = nfkc(life_event or "") or None
+    if event not in LIFE_EVENTS:
+        event = None
+    if event is not None:
+        shown = [r for r in shown if event in r.criterion.life_events]
     if status in CATALOGUE_STATUS:
         shown = [r for r in shown if _has_status(r, status)]
     query = (q or "").strip()
@@ -91,6 +121,8 @@ def catalogue(
         "total": len(rows),
         "departments": departments,
         "department": chosen,
+        "life_events": life_events,
+        "life_event": event,
         "q": query,
         "hits": found,
         "status": status if status in CATALOGUE_STATUS else None,
@@ -162,8 +194,40 @@ def criterion_page(
             return error_page(request, 404, "版が見つかりません",
                               f"「{c.name}」に第{version}版はありません。")
     context = criterion_context(request, c, version)
-    context["done"] = DONE_JA.get(done or "")
+    message = DONE_JA.get(done or "")
+    # the life-events form says its outcome next to itself
+    own = (done or "").startswith("life_events")
+    context["done"] = None if own else message
+    context["life_events_done"] = message if own else None
     return render(request, "criterion.html", context)
+
+
+@router.post("/criteria/{criterion_id}/life-events")
+async def set_life_events(
+    request: Request, criterion_id: str, user: User = Depends(require_role("author"))
+) -> Response:
+    """Change a criterion's ライフイベント (the boxes ticked); its versions stay as they are."""
+    form = await request.form()
+    chosen = [v for v in form.getlist("life_events") if isinstance(v, str)]
+    return await run_in_threadpool(_set_life_events, request, criterion_id, user, chosen)
+
+
+def _set_life_events(
+    request: Request, criterion_id: str, user: User, chosen: list[str]
+) -> Response:
+    with session_for(request) as session:
+        c = get_criterion(session, criterion_id)
+        ensure_can_edit(user, c.department)
+        try:
+            events = parse_life_events(chosen)
+        except ModelError:
+            return error_page(request, 422, "ライフイベントを保存できません",
+                              "ライフイベントは一覧の中から選んでください。")
+        report = save_criterion(session, replace(c, life_events=events), actor=user.login)
+    done = "life_events_saved" if report.changed else "life_events_unchanged"
+    root = request.scope.get("root_path", "").rstrip("/")
+    return RedirectResponse(f"{root}/criteria/{criterion_id}?done={done}#life-events",
+                            status_code=303)
 
 
 #: what the review routes report back after redirecting here
@@ -177,6 +241,8 @@ DONE_JA = {
     "import_updated": "ファイルの内容で下書きの版を更新しました。承認を依頼していた場合は、"
                       "内容を確かめてから、もう一度依頼してください。",
     "import_unchanged": "ファイルの内容はこの下書きの版と同じでした。変更はありません。",
+    "life_events_saved": "ライフイベントを保存しました。",
+    "life_events_unchanged": "ライフイベントは変わっていません。",
 }
 
 
@@ -207,6 +273,7 @@ def criterion_context(request: Request, c: Criterion, version: int | None) -> di
         "timeline": _timeline(c, chosen, in_force_today),
         "recent": recent,
         "today": today,
+        "LIFE_EVENTS": LIFE_EVENTS,
     }
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from kijun.criteria.model import (
+    LIFE_EVENTS,
     Aggregation,
     DecisionTable,
     HitPolicy,
@@ -177,3 +178,9 @@ def rule_count(version: Version | None) -> int:
 def departments(items: Iterable[Any]) -> list[str]:
     """The distinct 担当課 of criteria (or their summaries), sorted."""
     return sorted({c.department for c in items if c.department})
+
+
+def life_events(items: Iterable[Any]) -> list[str]:
+    """The ライフイベント some criterion (or summary) names, in the vocabulary's order."""
+    named = {e for c in items for e in c.life_events}
+    return [e for e in LIFE_EVENTS if e in named]

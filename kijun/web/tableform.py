@@ -3,8 +3,9 @@
 A `TableForm` holds the text of every field exactly as it was typed (or, for a
 stored table, as it is shown), so a form with mistakes comes back as the clerk
 left it. `apply` makes the structural edits the editor's buttons ask for (add,
-delete or move a rule; add or delete an input or output), and `build` turns the
-form into a `DecisionTable` or says, in Japanese and per field, what is wrong.
+delete or move a rule, an input or an output: an input or output moves with its
+cells in every rule), and `build` turns the form into a `DecisionTable` or says,
+in Japanese and per field, what is wrong.
 
 Posted field names (rules and columns are numbered from 1, as the page shows them):
 
@@ -782,6 +783,7 @@ def type_error_ja(e: FeelTypeError, type_: ValueType) -> str:
 ACTIONS_WITH_NUMBER = frozenset({
     "add_rule_after", "delete_rule", "move_rule_up", "move_rule_down",
     "delete_input", "delete_output",
+    "move_input_left", "move_input_right", "move_output_left", "move_output_right",
 })
 ACTIONS = frozenset({"save", "add_input", "add_output"}) | ACTIONS_WITH_NUMBER
 
@@ -849,6 +851,13 @@ def apply(form: TableForm, action: Action) -> Applied:
         rules[n - 1], rules[n] = rules[n], rules[n - 1]
         return Applied("rule_moved",
                        f"rule.{n + 1}.down" if n + 1 < len(rules) else f"rule.{n + 1}.up")
+    if action.name in ("move_input_left", "move_input_right"):
+        return Applied("input_moved", _move_column(
+            form.inputs, [r.when for r in rules], n, action.name == "move_input_right", "in"))
+    if action.name in ("move_output_left", "move_output_right"):
+        return Applied("output_moved", _move_column(
+            form.outputs, [r.then for r in rules], n, action.name == "move_output_right",
+            "out"))
     if action.name == "delete_input":
         _check(1 <= n <= len(form.inputs))
         del form.inputs[n - 1]
@@ -861,6 +870,21 @@ def apply(form: TableForm, action: Action) -> Applied:
     for r in rules:
         del r.then[n - 1]
     return Applied("output_deleted", "")
+
+
+def _move_column(columns: list[ColumnForm], cells: list[list[str]], n: int, right: bool,
+                 kind: str) -> str:
+    """Swap column `n` (from 1) with its neighbour, in the header and in every rule's cells;
+    the focus: the same button of the moved column, or the other one at an end."""
+    _check(1 <= n < len(columns) if right else 2 <= n <= len(columns))
+    a, b = (n - 1, n) if right else (n - 2, n - 1)
+    columns[a], columns[b] = columns[b], columns[a]
+    for row in cells:
+        row[a], row[b] = row[b], row[a]
+    to = n + 1 if right else n - 1
+    if right:
+        return f"{kind}.{to}.right" if to < len(columns) else f"{kind}.{to}.left"
+    return f"{kind}.{to}.left" if to > 1 else f"{kind}.{to}.right"
 
 
 def _check(ok: bool) -> None:

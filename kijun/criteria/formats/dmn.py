@@ -90,6 +90,8 @@ def version_to_dmn(criterion: Criterion, version: Version) -> str:
         ("department", criterion.department),
         ("basis", criterion.basis),
         ("note", version.note),
+        # ライフイベント, space-separated (no name in LIFE_EVENTS holds a space)
+        ("life_events", " ".join(criterion.life_events)),
     ):
         if value:
             meta.set(key, value)

@@ -44,6 +44,7 @@ from kijun.criteria.model import (
     ValueType,
     Version,
     VersionStatus,
+    parse_life_events,
     validate_criterion,
 )
 
@@ -140,6 +141,7 @@ def criterion_from_dmn(
         department=opts.department or meta.get("department"),
         description=_description(root),
         basis=meta.get("basis"),
+        life_events=_meta_life_events(meta, where),
     )
     try:
         validate_criterion(criterion)
@@ -172,6 +174,15 @@ def _meta_date(meta: Mapping[str, str], key: str, where: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise DmnError(f"{where}: <kijun:criterion {key}=...>: not a date: {text!r}") from None
+
+
+def _meta_life_events(meta: Mapping[str, str], where: str) -> tuple[str, ...]:
+    """`life_events="出生・こども 引越し"`: names separated by white space (or commas)."""
+    text = meta.get("life_events") or ""
+    try:
+        return parse_life_events(text.replace(",", " ").replace("、", " ").split())
+    except ModelError as e:
+        raise DmnError(f"{where}: <kijun:criterion life_events=...>: {e}") from None
 
 
 def _meta_int(meta: Mapping[str, str], key: str, where: str) -> int | None:

@@ -3,7 +3,7 @@
 One workbook holds one version of a criterion:
 
 - a sheet 「基準」 with the criterion's metadata as label / value rows
-  (識別子, 名称, 担当課, 根拠, 説明, 版, 施行日, 廃止日, 状態, 備考);
+  (識別子, 名称, 担当課, 根拠, 説明, 版, 施行日, 廃止日, 状態, 備考, ライフイベント);
 - one sheet per decision table, named after the decision (the real name is
   kept in the cell next to 「判断名」): a few label rows (判断名, ヒットポリシー,
   集計, 説明), then a header row 規則ID | inputs | outputs | 根拠 | 注記, under
@@ -44,6 +44,7 @@ from kijun.criteria.facts import coercer
 from kijun.criteria.feel import compile_unary_tests
 from kijun.criteria.formats.yaml import cell_to_feel, feel_literal
 from kijun.criteria.model import (
+    LIFE_EVENTS,
     NO_DEFAULT,
     Aggregation,
     Criterion,
@@ -55,6 +56,7 @@ from kijun.criteria.model import (
     ValueType,
     Version,
     VersionStatus,
+    parse_life_events,
     validate_criterion,
 )
 from kijun.criteria.normalise import nfkc, parse_boolean, parse_date, parse_number
@@ -93,6 +95,7 @@ _META_LABELS: dict[str, str] = {
     "廃止日": "effective_to",
     "状態": "status",
     "備考": "note",
+    "ライフイベント": "life_events",
 }
 _META_ALIASES: dict[str, str] = {
     **{v: v for v in _META_LABELS.values()},
@@ -109,6 +112,8 @@ _META_HINTS: dict[str, str] = {
     "effective_to": "空欄可。この日から効力を失う（この日は含まない）",
     "status": "下書き・公開・廃止",
     "note": "この版についての備考（空欄可）",
+    "life_events": "関係するライフイベントを「、」で区切って（例: 出生・こども、引越し）。"
+                   f"{'、'.join(LIFE_EVENTS)} から選ぶ。空欄可",
 }
 
 _STATUS_LABELS = {
@@ -551,6 +556,7 @@ def _write_meta(ws: Worksheet, criterion: Criterion, version: Version) -> None:
         "effective_to": version.effective_to,
         "status": _STATUS_LABELS[version.status],
         "note": version.note,
+        "life_events": "、".join(criterion.life_events) or None,
     }
     widths: dict[int, int] = {}
     for col, text in enumerate(("項目", "内容", "記入のしかた"), 1):
@@ -1028,6 +1034,7 @@ def _criterion(meta: _Meta, opts: ImportOptions, sheets: list[_Sheet],
         department=opts.department or v.get("department"),
         description=v.get("description"),
         basis=v.get("basis"),
+        life_events=v.get("life_events", ()),
     )
 
 
@@ -1117,6 +1124,15 @@ class _Reader:
                 self.add(META_SHEET, cell, "状態は 下書き・公開・廃止 のどれかです",
                          "状態 (status) must be 下書き, 公開 or 廃止 (draft, published, retired)")
             return status
+        if key == "life_events":
+            try:
+                return parse_life_events(re.split(r"[,、\s]+", nfkc(text)))
+            except ModelError as e:
+                self.add(META_SHEET, cell,
+                         "ライフイベントは次から選んで「、」で区切ってください: "
+                         f"{'、'.join(LIFE_EVENTS)}",
+                         str(e))
+                return None
         if key == "id":
             ident = nfkc(text)
             if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", ident):

@@ -32,6 +32,7 @@ from kijun.criteria.model import (
     ValueType,
     Version,
     VersionStatus,
+    parse_life_events,
     validate_criterion,
 )
 from kijun.criteria.normalise import nfkc
@@ -187,7 +188,7 @@ class _Builder:
     # --- criterion -------------------------------------------------------------
     def criterion(self) -> Criterion:
         d = self.mapping(self.doc.data, (), ("id", "name", "department", "description",
-                                              "basis", "versions", "tests"),
+                                              "basis", "life_events", "versions", "tests"),
                          required=("id", "name", "versions"))
         cid = self.text(d["id"], ("id",))
         assert cid is not None
@@ -205,6 +206,7 @@ class _Builder:
             department=self.text(d.get("department"), ("department",), optional=True),
             description=self.text(d.get("description"), ("description",), optional=True),
             basis=self.text(d.get("basis"), ("basis",), optional=True),
+            life_events=self.life_events(d.get("life_events")),
             versions=tuple(versions),
             tests=tuple(tests),
         )
@@ -214,7 +216,28 @@ class _Builder:
             raise self.doc.error(self._model_path(criterion, e.field), str(e)) from None
         return criterion
 
+    def life_events(self, value: Any) -> tuple[str, ...]:
+        """`[出生・こども, 引越し]` (or one name alone) → the names, checked and in order."""
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            items: list[tuple[Path_, Any]] = [(("life_events",), value)]
+        else:
+            items = [(("life_events", i), v)
+                     for i, v in enumerate(self.seq(value, ("life_events",)))]
+        for path, item in items:
+            if not isinstance(item, str):
+                raise self.doc.error(path, f"expected the name of a life event, got "
+                                     f"{_yaml_kind(item)}")
+            try:
+                parse_life_events([item])
+            except ModelError as e:
+                raise self.doc.error(path, str(e).removeprefix("life_events: ")) from None
+        return parse_life_events(item for _, item in items)
+
     def _model_path(self, criterion: Criterion, field: str | None) -> Path_:
+        if field == "life_events":
+            return ("life_events",)
         m = re.match(r"versions\[(\d+)\]", field or "")
         if m:
             number = int(m.group(1))

@@ -21,6 +21,10 @@ class _Flow(dict[str, Any]):
     """A mapping written on one line (`{name: 年齢, type: number}`)."""
 
 
+class _FlowList(list[Any]):
+    """A list written on one line (`[出生・こども, 引越し]`)."""
+
+
 class _Dumper(yaml.SafeDumper):
     """SafeDumper with exact decimals, flow mappings on demand and literal multi-line text."""
 
@@ -36,6 +40,10 @@ def _flow(dumper: yaml.SafeDumper, value: _Flow) -> yaml.Node:
     return dumper.represent_mapping("tag:yaml.org,2002:map", value, flow_style=True)
 
 
+def _flow_list(dumper: yaml.SafeDumper, value: _FlowList) -> yaml.Node:
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=True)
+
+
 def _text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
     if "\n" in value:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
@@ -44,6 +52,7 @@ def _text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 
 _Dumper.add_representer(Decimal, _decimal)
 _Dumper.add_representer(_Flow, _flow)
+_Dumper.add_representer(_FlowList, _flow_list)
 _Dumper.add_representer(str, _text)
 
 
@@ -116,6 +125,8 @@ def criterion_to_yaml(criterion: Criterion) -> str:
     _put(out, "department", criterion.department)
     _put(out, "basis", criterion.basis)
     _put(out, "description", criterion.description)
+    if criterion.life_events:
+        out["life_events"] = _FlowList(criterion.life_events)
     out["versions"] = [_version(v) for v in criterion.versions]
     if criterion.tests:
         out["tests"] = [_test(t) for t in criterion.tests]
