@@ -197,16 +197,7 @@ class UserSummary:
 
     @classmethod
     def from_row(cls, row: UserRow) -> UserSummary:
-        return cls(
-            id=row.id,
-            login=row.login,
-            name=row.name,
-            department=row.department,
-            roles=tuple(r for r in ROLES if r in row.roles),
-            active=row.active,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        return _summary_of([getattr(row, c.key) for c in _CORE_USER_COLUMNS])
 
     def to_dict(self) -> dict[str, Any]:
         return {

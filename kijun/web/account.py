@@ -34,8 +34,8 @@ from kijun.store.users import (
     set_password,
     start_session,
 )
-from kijun.web.app import engine_of, render
-from kijun.web.auth import SESSION_COOKIE, User, cookie_secure, require_user
+from kijun.web.app import engine_of, render, root_of
+from kijun.web.auth import User, require_user, set_session_cookie
 
 log = logging.getLogger("kijun.web.account")
 
@@ -53,16 +53,6 @@ POLICY_HINT = (
 DONE_JA = {
     "password": "パスワードを変更しました。ほかの端末やブラウザでのログインは終了しました。",
 }
-
-
-def root_of(request: Request) -> str:
-    return str(request.scope.get("root_path", "")).rstrip("/")
-
-
-def set_session_cookie(response: Response, request: Request, cookie: str) -> None:
-    """The session cookie as `kijun.web.auth` sets it at login (HttpOnly, SameSite=Lax)."""
-    response.set_cookie(SESSION_COOKIE, cookie, path=root_of(request) or "/", httponly=True,
-                        samesite="lax", secure=cookie_secure(request))
 
 
 def password_policy_ja(password: str, *, login: str) -> str | None:

@@ -197,6 +197,11 @@ def session_for(request: Request) -> Iterator[Session]:
         yield session
 
 
+def root_of(request: Request) -> str:
+    """Where the app is mounted ("" at the site's root), for links and cookie paths."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
 def render(
     request: Request, name: str, context: dict[str, Any], *, status_code: int = 200
 ) -> Response:
@@ -206,7 +211,7 @@ def render(
     # (kijun.web.auth), for the header and for every form that posts.
     state = request.state
     context = {
-        "root": request.scope.get("root_path", "").rstrip("/"),
+        "root": root_of(request),
         "user": getattr(state, "user", None),
         "csrf_token": getattr(state, "csrf_token", None),
         **context,

@@ -54,7 +54,7 @@ from kijun.store.users import (
     note_use,
     start_session,
 )
-from kijun.web.app import api_error, engine_of, error_page, is_api, render
+from kijun.web.app import api_error, engine_of, error_page, is_api, render, root_of
 
 log = logging.getLogger("kijun.web.auth")
 
@@ -367,11 +367,12 @@ def cookie_secure(request: Request) -> bool:
 
 
 def _cookie_path(request: Request) -> str:
-    return _root(request) or "/"
+    return root_of(request) or "/"
 
 
-def _root(request: Request) -> str:
-    return str(request.scope.get("root_path", "")).rstrip("/")
+def set_session_cookie(response: Response, request: Request, cookie: str) -> None:
+    """The session cookie (HttpOnly, SameSite=Lax, Secure as `cookie_secure` says)."""
+    _set_cookie(response, request, SESSION_COOKIE, cookie)
 
 
 def _set_cookie(response: Response, request: Request, name: str, value: str,
@@ -387,7 +388,7 @@ def _delete_cookie(response: Response, request: Request, name: str,
 
 
 def _login_cookie_path(request: Request) -> str:
-    return f"{_root(request)}/login"
+    return f"{root_of(request)}/login"
 
 
 # -- error responses ----------------------------------------------------------------------------
@@ -395,7 +396,7 @@ def _login_cookie_path(request: Request) -> str:
 
 def safe_next(value: object, request: Request) -> str:
     """A local path to go to after login; anything else (another site, a scheme) is the root."""
-    root = _root(request) + "/"
+    root = root_of(request) + "/"
     if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
         return root
     if "\\" in value or any(ord(ch) < 0x20 for ch in value):
@@ -407,8 +408,8 @@ def safe_next(value: object, request: Request) -> str:
 
 
 def _login_url(request: Request, next_path: str | None) -> str:
-    url = f"{_root(request)}/login"
-    if next_path and next_path != _root(request) + "/":
+    url = f"{root_of(request)}/login"
+    if next_path and next_path != root_of(request) + "/":
         url += "?next=" + quote(next_path, safe="/")
     return url
 
@@ -432,7 +433,7 @@ async def _login_required(request: Request, exc: Exception) -> Response:
     here = request.url.path + (
         f"?{request.url.query}" if request.method == "GET" and request.url.query else "")
     # (logging out when not logged in: nothing to come back to)
-    target = None if request.url.path == f"{_root(request)}/logout" else safe_next(here, request)
+    target = None if request.url.path == f"{root_of(request)}/logout" else safe_next(here, request)
     response = RedirectResponse(_login_url(request, target), status_code=303)
     if SESSION_COOKIE in request.cookies:
         _delete_cookie(response, request, SESSION_COOKIE)
@@ -535,7 +536,7 @@ async def login_submit(request: Request) -> Response:
                                     "大文字・小文字や全角・半角を確かめてください。"},
         )
     response = RedirectResponse(target, status_code=303)
-    _set_cookie(response, request, SESSION_COOKIE, cookie)
+    set_session_cookie(response, request, cookie)
     _delete_cookie(response, request, LOGIN_COOKIE, path=_login_cookie_path(request))
     if cookie_secure(request) and request.url.scheme != "https":
         log.warning("the session cookie is Secure but this request came over http: browsers "
@@ -605,7 +606,7 @@ async def logout(request: Request, _user: User = Depends(require_user)) -> Respo
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         await run_in_threadpool(_log_out, engine_of(request), cookie)
-    response = RedirectResponse(f"{_root(request)}/login?logged_out=1", status_code=303)
+    response = RedirectResponse(f"{root_of(request)}/login?logged_out=1", status_code=303)
     _delete_cookie(response, request, SESSION_COOKIE)
     return response
 

@@ -57,7 +57,7 @@ from kijun.criteria.model import (
 from kijun.criteria.normalise import nfkc, parse_date, to_wareki
 from kijun.store import get_criterion, review_state, save_criterion
 from kijun.store.models import CriterionRow
-from kijun.web.app import error_page, render, session_for
+from kijun.web.app import error_page, render, root_of, session_for
 from kijun.web.auth import User, ensure_can_edit, require_role
 from kijun.web.review import SEVERITY_JA, review
 from kijun.web.tableform import (
@@ -106,12 +106,8 @@ RESERVED_IDS = frozenset({"new"})
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
-def _root(request: Request) -> str:
-    return str(request.scope.get("root_path", "")).rstrip("/")
-
-
 def _edit_url(request: Request, criterion_id: str, number: int) -> str:
-    return f"{_root(request)}/criteria/{quote(criterion_id)}/versions/{number}/edit"
+    return f"{root_of(request)}/criteria/{quote(criterion_id)}/versions/{number}/edit"
 
 
 def _tomorrow() -> dt.date:
@@ -283,6 +279,16 @@ def _no_version(request: Request, c: Criterion, number: int) -> Response:
                       f"「{c.name}」に第{number}版はありません。")
 
 
+def _draft(request: Request, c: Criterion, number: int) -> Version | Response:
+    """The draft to edit, or the page saying why it cannot be edited."""
+    version = _version(c, number)
+    if version is None:
+        return _no_version(request, c, number)
+    if version.status is not VersionStatus.DRAFT:
+        return _not_draft(request, c, version)
+    return version
+
+
 def _not_draft(request: Request, c: Criterion, version: Version) -> Response:
     return error_page(
         request, 409, "この版は編集できません",
@@ -300,11 +306,9 @@ def edit_page(request: Request, criterion_id: str, number: int, done: str | None
     with session_for(request) as session:
         c = get_criterion(session, criterion_id)
         ensure_can_edit(user, c.department)
-        version = _version(c, number)
-        if version is None:
-            return _no_version(request, c, number)
-        if version.status is not VersionStatus.DRAFT:
-            return _not_draft(request, c, version)
+        version = _draft(request, c, number)
+        if isinstance(version, Response):
+            return version
         return _render_editor(request, session, c, version,
                               done=DONE_JA.get(done or ""), done_table=table)
 
@@ -321,11 +325,9 @@ def _edit_submit(request: Request, criterion_id: str, number: int, user: User,
     with session_for(request) as session:
         c = get_criterion(session, criterion_id)
         ensure_can_edit(user, c.department)
-        version = _version(c, number)
-        if version is None:
-            return _no_version(request, c, number)
-        if version.status is not VersionStatus.DRAFT:
-            return _not_draft(request, c, version)
+        version = _draft(request, c, number)
+        if isinstance(version, Response):
+            return version
         if data.get("action") == "save_version":
             return _save_version_info(request, session, c, version, user, data)
         try:

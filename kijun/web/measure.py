@@ -41,7 +41,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -83,8 +83,9 @@ from kijun.store.events import (
     load_event_log,
 )
 from kijun.web import charts
-from kijun.web.app import error_page, render, session_for
+from kijun.web.app import error_page, render, root_of, session_for
 from kijun.web.auth import User, require_role
+from kijun.web.downloads import attachment, safe_filename
 
 router = APIRouter(include_in_schema=False)
 
@@ -553,11 +554,8 @@ def csv_bytes(rows: Sequence[Sequence[Any]]) -> bytes:
 
 
 def _csv_response(rows: Sequence[Sequence[Any]], name: str, log: EventLogSummary) -> Response:
-    ascii_name = f"kijun-{name}-{log.key}.csv"
-    disposition = (f'attachment; filename="{ascii_name}"; '
-                   f"filename*=UTF-8''{quote(ascii_name, safe='')}")
-    return Response(csv_bytes(rows), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": disposition})
+    return attachment(csv_bytes(rows), "text/csv; charset=utf-8",
+                      f"kijun-{name}-{log.key}.csv")
 
 
 def _header(name: str) -> str:
@@ -573,14 +571,20 @@ def _csv_read(entered: Entered) -> Read:
     return read
 
 
+def _csv_log(request: Request, log: str, since: str, until: str
+             ) -> tuple[EventLogSummary, EventLog]:
+    """The log (and period) a CSV download is of."""
+    entered = _entered(log, since, until, "", "", "")
+    _, chosen, event_log = _load(request, entered, _csv_read(entered))
+    return chosen, event_log
+
+
 @router.get("/measure/metrics.csv")
 def metrics_csv(
     request: Request, log: str = "kijun", since: str = "", until: str = "",
     _user: User = Depends(require_role(*VIEW_ROLES)),
 ) -> Response:
-    entered = _entered(log, since, until, "", "", "")
-    read = _csv_read(entered)
-    _, chosen, event_log = _load(request, entered, read)
+    chosen, event_log = _csv_log(request, log, since, until)
     metrics = compute_metrics(prepare(event_log, HOURS))
     rows: list[list[Any]] = [["指標", "名前", "値", "単位", "表示"]]
     for name, value in metrics.items():
@@ -595,9 +599,7 @@ def months_csv(
     request: Request, log: str = "kijun", since: str = "", until: str = "",
     _user: User = Depends(require_role(*VIEW_ROLES)),
 ) -> Response:
-    entered = _entered(log, since, until, "", "", "")
-    read = _csv_read(entered)
-    _, chosen, event_log = _load(request, entered, read)
+    chosen, event_log = _csv_log(request, log, since, until)
     table = metrics_by(prepare(event_log, HOURS), "month")
     names = [c for c in table.columns if c != "month"]
     rows: list[list[Any]] = [["月", *(_header(n) for n in names)]]
@@ -653,17 +655,8 @@ def _stored(request: Request, key: str) -> tuple[EventLogSummary, EventLog]:
 
 def _download(content: bytes, media_type: str, summary: EventLogSummary, suffix: str
               ) -> Response:
-    ascii_name = f"kijun-eventlog-{summary.key}.{suffix}"
-    full = f"{_safe(summary.name)}_{summary.key}.{suffix}"
-    disposition = (f'attachment; filename="{ascii_name}"; '
-                   f"filename*=UTF-8''{quote(full, safe='')}")
-    return Response(content, media_type=media_type,
-                    headers={"content-disposition": disposition})
-
-
-def _safe(name: str) -> str:
-    cleaned = re.sub(r'[\\/:*?"<>|\s]+', "_", "".join(ch for ch in name if ch.isprintable()))
-    return cleaned.strip("._")[:60] or "eventlog"
+    return attachment(content, media_type, f"kijun-eventlog-{summary.key}.{suffix}",
+                      f"{safe_filename(summary.name, 'eventlog')}_{summary.key}.{suffix}")
 
 
 @router.get("/measure/logs/{key}/export.xes")
@@ -704,7 +697,7 @@ def delete_log(request: Request, log_id: int,
         except EventStoreError:
             return error_page(request, 409, "削除できません",
                               "kijun 自身のイベントログは削除できません。")
-    root = request.scope.get("root_path", "").rstrip("/")
+    root = root_of(request)
     return RedirectResponse(f"{root}/measure?done=deleted", status_code=303)
 
 
@@ -774,7 +767,7 @@ async def import_submit(request: Request,
         log_id = await run_in_threadpool(_import, request, user, kind, filename, data, entered)
     except Refused as r:
         return _import_page(request, entered, r)
-    root = request.scope.get("root_path", "").rstrip("/")
+    root = root_of(request)
     return RedirectResponse(f"{root}/measure?log={log_id}&done=imported", status_code=303)
 
 

@@ -41,7 +41,7 @@ from kijun.store import (
     save_criterion,
 )
 from kijun.web import present
-from kijun.web.app import error_page, render, session_for
+from kijun.web.app import error_page, render, root_of, session_for
 from kijun.web.auth import (
     DECIDERS,
     User,
@@ -225,7 +225,7 @@ def _set_life_events(
                               "ライフイベントは一覧の中から選んでください。")
         report = save_criterion(session, replace(c, life_events=events), actor=user.login)
     done = "life_events_saved" if report.changed else "life_events_unchanged"
-    root = request.scope.get("root_path", "").rstrip("/")
+    root = root_of(request)
     return RedirectResponse(f"{root}/criteria/{criterion_id}?done={done}#life-events",
                             status_code=303)
 

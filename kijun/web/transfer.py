@@ -60,8 +60,9 @@ from kijun.store import (
     get_criterion,
     save_criterion,
 )
-from kijun.web.app import error_page, render, session_for
+from kijun.web.app import error_page, render, root_of, session_for
 from kijun.web.auth import User, ensure_can_edit, require_role
+from kijun.web.downloads import attachment, safe_filename
 
 router = APIRouter(include_in_schema=False)
 
@@ -162,7 +163,7 @@ async def import_submit(
             _import, request, user, kind, filename, data, given)
     except Refused as r:
         return _form(request, entered, r)
-    root = request.scope.get("root_path", "").rstrip("/")
+    root = root_of(request)
     return RedirectResponse(
         f"{root}/criteria/{quote(criterion_id)}?version={number}&done={done}", status_code=303)
 
@@ -634,14 +635,5 @@ def download(content: bytes, media_type: str, c: Criterion, part: str | None, su
     """A download named after the criterion: `ID-vN.ext` for any client, and
     `名称_第N版_ID.ext` (RFC 5987 `filename*`) for browsers, which prefer it."""
     ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", c.id) + (f"-{part}" if part else "")
-    full = "_".join(x for x in (_safe_name(c.name), part_ja, c.id) if x) + f".{suffix}"
-    disposition = (f'attachment; filename="{ascii_name}.{suffix}"; '
-                   f"filename*=UTF-8''{quote(full, safe='')}")
-    return Response(content, media_type=media_type,
-                    headers={"content-disposition": disposition})
-
-
-def _safe_name(name: str) -> str:
-    """The name without characters file systems refuse, shortened."""
-    cleaned = re.sub(r'[\\/:*?"<>|\s]+', "_", "".join(ch for ch in name if ch.isprintable()))
-    return cleaned.strip("._")[:60] or "criterion"
+    full = "_".join(x for x in (safe_filename(c.name, "criterion"), part_ja, c.id) if x)
+    return attachment(content, media_type, f"{ascii_name}.{suffix}", f"{full}.{suffix}")

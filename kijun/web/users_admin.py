@@ -58,9 +58,8 @@ from kijun.store.users import (
     start_session,
     update_user,
 )
-from kijun.web.account import root_of, set_session_cookie
-from kijun.web.app import render, session_for
-from kijun.web.auth import User, require_role
+from kijun.web.app import render, root_of, session_for
+from kijun.web.auth import User, require_role, set_session_cookie
 
 log = logging.getLogger("kijun.web.users_admin")
 

@@ -23,14 +23,14 @@ from kijun.store import (
     review_queue,
     submit_draft,
 )
-from kijun.web.app import error_page, render, session_for
+from kijun.web.app import error_page, render, root_of, session_for
 from kijun.web.auth import User, ensure_can_approve, ensure_can_edit, require_role
 
 router = APIRouter(include_in_schema=False)
 
 
 def _back(request: Request, criterion_id: str, number: int, flash: str) -> Response:
-    root = request.scope.get("root_path", "").rstrip("/")
+    root = root_of(request)
     return RedirectResponse(
         f"{root}/criteria/{criterion_id}?version={number}&done={flash}", status_code=303
     )
